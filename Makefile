@@ -1,0 +1,35 @@
+# The two commands a newcomer needs: `make run` and `make test`.
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+
+.PHONY: run test venv migrate seed bench clean
+
+$(STAMP): requirements.txt requirements-dev.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	touch $(STAMP)
+
+venv: $(STAMP)
+
+## run: embedded PostgreSQL + ClickHouse, migrations, demo data, API on http://localhost:8000
+run: $(STAMP)
+	$(PY) -m infra.local.run
+
+## test: the whole suite (unit, integration on the embedded databases, e2e over HTTP)
+test: $(STAMP)
+	$(PY) -m pytest
+
+migrate: $(STAMP)
+	$(PY) -m chalicelib.cli migrate
+
+seed: $(STAMP)
+	$(PY) -m chalicelib.cli seed-demo
+
+bench: $(STAMP)
+	$(PY) bench/cold_start.py
+
+clean:
+	rm -rf .local .pytest_cache

@@ -1,0 +1,72 @@
+"""Proxima Invoice API: the routing table. Each route parses nothing and decides nothing: one service call."""
+from aws_lambda_powertools import Logger
+from chalice import Chalice, Cron
+
+from chalicelib import web
+from chalicelib.services import auth, clients, health
+
+app = Chalice(app_name="proxima-invoice")
+logger = Logger(service="proxima-invoice")
+app.register_middleware(web.logging_middleware(logger), "all")
+endpoint = web.endpoint
+
+
+# --- health and auth ---------------------------------------------------------------------------
+
+@app.route("/api/health", methods=["GET"])
+@endpoint(app, auth=False)
+def get_health(request):
+    healthy, report = health.check()
+    return web.Reply(report, status=200 if healthy else 503)
+
+
+@app.route("/api/auth/login", methods=["POST"])
+@endpoint(app, auth=False)
+def login(request):
+    return auth.login(request.json())
+
+
+@app.route("/api/auth/refresh", methods=["POST"])
+@endpoint(app, auth=False)
+def refresh(request):
+    return auth.refresh(request.json())
+
+
+@app.route("/api/auth/logout", methods=["POST"])
+@endpoint(app)
+def logout(request):
+    auth.logout(request.principal, request.header("authorization"), request.json(required=False))
+    return web.Reply(None, status=204)
+
+
+@app.route("/api/auth/me", methods=["GET"])
+@endpoint(app)
+def me(request):
+    return auth.me(request.principal)
+
+
+@app.route("/api/auth/password", methods=["POST"])
+@endpoint(app)
+def change_password(request):
+    return auth.change_password(request.principal, request.json())
+
+
+# --- clients -----------------------------------------------------------------------------------
+
+@app.route("/api/clients", methods=["GET"])
+@endpoint(app)
+def list_clients(request):
+    return clients.list_clients(request.principal, request.query)
+
+
+@app.route("/api/clients/{application_key}", methods=["GET"])
+@endpoint(app)
+def get_client(request):
+    return clients.get_client(request.principal, request.params["application_key"])
+
+
+# --- schedules ---------------------------------------------------------------------------------
+
+@app.schedule(Cron(15, 3, "*", "*", "?", "*"), name="purge-expired-tokens")
+def purge_expired_tokens(event):
+    return auth.purge_expired_tokens()

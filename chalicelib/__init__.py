@@ -1,0 +1,1 @@
+"""Proxima Invoice: the application package deployed to Lambda."""

@@ -1,0 +1,128 @@
+"""ClickHouse, read-only: one driver (clickhouse-connect) for HTTPS in production and chdb locally.
+
+Every query carries ``readonly=1`` and ``max_execution_time``; values travel as server-side
+``{name:Type}`` parameters; readers keep only the latest version of each row (FINAL / argMax).
+"""
+from __future__ import annotations
+
+import logging
+from dataclasses import fields
+from typing import Any, Iterable, Sequence
+from urllib.parse import urlparse
+
+from ..domain.cdm import Application, Contact, Customer
+from ..domain.errors import Unavailable
+
+log = logging.getLogger(__name__)
+
+# ClickHouse error codes that mean "the query was fine, the engine was not" -> 503, retry later.
+_UNAVAILABLE_CODES = {159, 160, 209, 210, 241, 394}  # timeout, slow, socket timeout, network, memory, cancelled
+
+
+class ClickHouseReader:
+    """Read-only access to the CDM/Jira/Tempo tables."""
+
+    def __init__(self, url: str, *, max_execution_time: int = 15, client: Any = None):
+        self.url = url
+        self.max_execution_time = max_execution_time
+        self._client = client
+
+    @property
+    def client(self) -> Any:
+        if self._client is None:
+            self._client = connect(self.url)
+        return self._client
+
+    def settings(self) -> dict[str, Any]:
+        # Order matters: once readonly=1 applies, no later setting may change.
+        return {"max_execution_time": self.max_execution_time, "readonly": 1}
+
+    def query(self, sql: str, parameters: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+        """Rows as dicts; driver failures become ``Unavailable`` (or ``PermissionError`` for writes)."""
+        from clickhouse_connect.driver.exceptions import ClickHouseError
+
+        try:
+            result = self.client.query(sql, parameters=parameters or {}, settings=self.settings())
+        except ClickHouseError as exc:
+            message = str(exc)
+            if "Code: 164" in message or "READONLY" in message:
+                raise PermissionError("ClickHouse is read-only for this application") from exc
+            log.error("clickhouse query failed", extra={"error": message[:500]})
+            raise Unavailable("ClickHouse is unavailable or timed out; nothing was saved") from exc
+        except OSError as exc:
+            raise Unavailable("ClickHouse is unavailable; nothing was saved") from exc
+        names = result.column_names
+        return [dict(zip(names, row)) for row in result.result_rows]
+
+    def ping(self) -> None:
+        self.query("SELECT 1")
+
+    # --- readers -----------------------------------------------------------------------------
+
+    def applications(self, keys: Sequence[str] | None = None) -> list[Application]:
+        where = "WHERE application_key IN {keys:Array(String)}" if keys is not None else ""
+        rows = self.query(
+            f"SELECT {_columns(Application)} FROM cdm.jira_applications FINAL {where} "
+            "ORDER BY application_key",
+            {"keys": list(keys)} if keys is not None else None,
+        )
+        return [_application(row) for row in rows]
+
+    def application(self, key: str) -> Application | None:
+        found = self.applications([key])
+        return found[0] if found else None
+
+    def customers(self, keys: Iterable[str] | None = None) -> dict[str, Customer]:
+        where = "WHERE customer_key IN {keys:Array(String)}" if keys is not None else ""
+        rows = self.query(
+            f"SELECT {_columns(Customer)} FROM cdm.jira_customers FINAL {where} ORDER BY customer_key",
+            {"keys": sorted(set(keys))} if keys is not None else None,
+        )
+        return {row["customer_key"]: Customer(**_strip_country(row)) for row in rows}
+
+    def customer(self, key: str) -> Customer | None:
+        return self.customers([key]).get(key)
+
+    def contacts(self, customer_key: str) -> list[Contact]:
+        rows = self.query(
+            f"SELECT {_columns(Contact)} FROM cdm.jira_contacts FINAL "
+            "WHERE customer_key = {customer_key:String} ORDER BY is_primary DESC, role, name",
+            {"customer_key": customer_key},
+        )
+        return [Contact(**{**row, "is_primary": bool(row["is_primary"])}) for row in rows]
+
+
+def connect(url: str) -> Any:
+    """A clickhouse-connect client: ``chdb:///abs/path`` (embedded) or ``https://user:pw@host:port/db``."""
+    import clickhouse_connect
+
+    if not url:
+        raise Unavailable("CLICKHOUSE_URL is not configured")
+    if url.startswith("chdb:"):
+        return clickhouse_connect.get_client(dsn=url)
+    parsed = urlparse(url)
+    if parsed.scheme not in ("https", "http"):
+        raise ValueError(f"unsupported CLICKHOUSE_URL scheme {parsed.scheme!r}")
+    return clickhouse_connect.get_client(
+        dsn=url,
+        secure=parsed.scheme == "https",
+        connect_timeout=5,
+        send_receive_timeout=20,
+        autogenerate_session_id=False,
+    )
+
+
+def _columns(model: type) -> str:
+    return ", ".join(f.name for f in fields(model))
+
+
+def _application(row: dict[str, Any]) -> Application:
+    return Application(**{**row, "jira_project_keys": tuple(row["jira_project_keys"])})
+
+
+def _strip_country(row: dict[str, Any]) -> dict[str, Any]:
+    # FixedString(2) arrives as bytes or a padded string depending on the transport.
+    country = row["country"]
+    if isinstance(country, bytes):
+        country = country.decode()
+    return {**row, "country": country.rstrip("\x00").strip()}

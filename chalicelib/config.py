@@ -1,0 +1,64 @@
+"""Typed settings, read once from the environment.
+
+Nothing below this module reads ``os.environ``: services and adapters receive a
+``Settings`` object (tests build their own with ``Settings.from_env(env)``).
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, fields
+from functools import lru_cache
+from typing import Mapping
+
+
+@dataclass(frozen=True)
+class Settings:
+    stage: str = "local"
+    database_url: str = ""
+    clickhouse_url: str = ""
+    auth_secret: str = ""
+    access_token_ttl_seconds: int = 900
+    refresh_token_ttl_seconds: int = 14 * 24 * 3600
+    login_max_failures: int = 5
+    bcrypt_rounds: int = 12
+    login_lockout_seconds: int = 300
+    pg_statement_timeout_ms: int = 5000
+    pg_max_retries: int = 2
+    pg_pool_max_size: int = 4
+    clickhouse_max_execution_time: int = 15
+    # Integrations: an empty value means "not configured" -> jobs report `disabled`.
+    planfact_api_key: str = ""
+    planfact_base_url: str = "https://api.planfact.io"
+    telegram_bot_token: str = ""
+    telegram_chat_id: str = ""
+    telegram_base_url: str = "https://api.telegram.org"
+    r2_endpoint_url: str = ""
+    r2_access_key_id: str = ""
+    r2_secret_access_key: str = ""
+    r2_bucket: str = ""
+    didox_base_url: str = "https://api-partners.didox.uz"
+    didox_partner_token: str = ""
+    didox_user_key: str = ""
+    didox_webhook_secret: str = ""
+    ses_sender: str = ""
+    gotenberg_url: str = ""
+    pdf_renderer: str = "weasyprint"
+    jobs_queue_url: str = ""
+    public_base_url: str = "http://localhost:8000"
+    log_level: str = "INFO"
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> "Settings":
+        env = os.environ if env is None else env
+        values = {}
+        for f in fields(cls):
+            raw = env.get(f.name.upper())
+            if raw is None:
+                continue
+            values[f.name] = int(raw) if f.type == "int" else raw
+        return cls(**values)
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings.from_env()

@@ -1,0 +1,153 @@
+"""The HTTP edge: body parsing, the auth guard, and the one table mapping errors to statuses.
+
+Routes in ``app.py`` are declared with ``@endpoint(...)`` under ``@app.route``; a view receives the
+parsed request and returns plain data (or a ``Reply`` for another status, headers or a binary body).
+"""
+from __future__ import annotations
+
+import functools
+import logging
+import uuid
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from chalice import Response
+
+from . import jsonutil
+from .domain import errors
+
+log = logging.getLogger("proxima.web")
+
+STATUS_BY_ERROR: list[tuple[type[errors.DomainError], int]] = [
+    (errors.BadRequest, 400),
+    (errors.Unauthenticated, 401),
+    (errors.Forbidden, 403),
+    (errors.NotFound, 404),
+    (errors.StaleVersion, 412),
+    (errors.PreconditionRequired, 428),
+    (errors.Conflict, 409),
+    (errors.ValidationFailed, 422),
+    (errors.TooManyAttempts, 429),
+    (errors.Unavailable, 503),
+]
+
+JSON_HEADERS = {"Content-Type": "application/json"}
+
+
+@dataclass
+class Reply:
+    body: Any
+    status: int = 200
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class ApiRequest:
+    """What a view needs of the request, with the authenticated principal (None on open routes)."""
+
+    method: str
+    path: str
+    headers: dict[str, str]
+    query: dict[str, str]
+    params: dict[str, str]
+    raw_body: bytes
+    principal: Any = None
+
+    def json(self, required: bool = True) -> Any:
+        """The body as JSON (numbers exact). Malformed or, when required, missing -> 400."""
+        if not self.raw_body or not self.raw_body.strip():
+            if required:
+                raise errors.BadRequest("a JSON request body is required")
+            return None
+        try:
+            return jsonutil.loads(self.raw_body)
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise errors.BadRequest("the request body is not valid JSON", details={"reason": str(exc)}) from exc
+
+    def json_object(self) -> dict[str, Any]:
+        body = self.json()
+        if not isinstance(body, dict):
+            raise errors.BadRequest("the request body must be a JSON object")
+        return body
+
+    def header(self, name: str) -> str | None:
+        return self.headers.get(name.lower())
+
+
+def error_body(code: str, message: str, details: Any = None) -> dict[str, Any]:
+    return {"error": {"code": code, "message": message, "details": details}}
+
+
+def error_response(exc: errors.DomainError) -> Response:
+    status = next((code for kind, code in STATUS_BY_ERROR if isinstance(exc, kind)), 400)
+    headers = dict(JSON_HEADERS)
+    if isinstance(exc, errors.TooManyAttempts):
+        headers["Retry-After"] = str(exc.retry_after)
+    return Response(body=jsonutil.dumps(error_body(exc.code, exc.message, exc.details)),
+                    status_code=status, headers=headers)
+
+
+def to_response(result: Any) -> Response:
+    if isinstance(result, Response):
+        return result
+    reply = result if isinstance(result, Reply) else Reply(result)
+    if isinstance(reply.body, (bytes, str)) and "Content-Type" in reply.headers:
+        return Response(body=reply.body, status_code=reply.status, headers=reply.headers)
+    if reply.body is None and reply.status == 204:
+        return Response(body="", status_code=204, headers=reply.headers)
+    return Response(body=jsonutil.dumps(reply.body), status_code=reply.status,
+                    headers={**JSON_HEADERS, **reply.headers})
+
+
+def endpoint(app: Any, *, auth: bool = True) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Wrap a view: build the ``ApiRequest``, authenticate, call, map errors to JSON bodies."""
+
+    def decorate(view: Callable[..., Any]) -> Callable[..., Any]:
+        @functools.wraps(view)
+        def wrapper(**params: str) -> Response:
+            current = app.current_request
+            try:
+                request = ApiRequest(
+                    method=current.method,
+                    path=current.context.get("resourcePath", "") if current.context else "",
+                    headers={k.lower(): v for k, v in (current.headers or {}).items()},
+                    query=dict(current.query_params or {}),
+                    params=params,
+                    raw_body=current.raw_body or b"",
+                )
+                if auth:
+                    from .services import auth as auth_service
+
+                    request.principal = auth_service.authenticate(request.header("authorization"))
+                return to_response(view(request))
+            except errors.DomainError as exc:
+                return error_response(exc)
+            except Exception:  # noqa: BLE001 - the last line of defence: log it, never leak it
+                incident = uuid.uuid4().hex[:12]
+                log.exception("unhandled error", extra={"incident": incident})
+                return Response(
+                    body=jsonutil.dumps(error_body("internal_error", "an internal error occurred",
+                                                   {"incident": incident})),
+                    status_code=500, headers=JSON_HEADERS)
+
+        return wrapper
+
+    return decorate
+
+
+def logging_middleware(logger: Any) -> Callable[..., Any]:
+    """Chalice middleware: structured JSON logs with the request id and route on every line."""
+
+    def middleware(event: Any, get_response: Callable[[Any], Any]) -> Any:
+        context = getattr(event, "context", None) or {}
+        logger.append_keys(request_id=context.get("requestId"), route=context.get("resourcePath"),
+                           method=getattr(event, "method", None))
+        try:
+            response = get_response(event)
+            if hasattr(response, "status_code"):
+                logger.info("request handled", extra={"status": response.status_code})
+            return response
+        finally:
+            logger.remove_keys(["request_id", "route", "method"])
+
+    return middleware

@@ -1,0 +1,55 @@
+from __future__ import annotations
+
+import json
+
+import pytest
+from chalice.test import Client
+
+PASSWORD = "correct-horse-battery"
+ROLES = ("viewer", "accountant", "approver", "admin")
+
+
+@pytest.fixture
+def users(container):
+    from chalicelib.services import auth
+
+    return {role: auth.create_user(f"{role}@test.local", PASSWORD, role, role.title()) for role in ROLES}
+
+
+@pytest.fixture
+def client(container):
+    import app as app_module
+
+    with Client(app_module.app) as c:
+        yield c
+
+
+class Api:
+    """Small helper around chalice.test.Client that speaks JSON."""
+
+    def __init__(self, client):
+        self.client = client
+
+    def call(self, method, path, body=None, token=None, headers=None, raw=None):
+        hdrs = {"Content-Type": "application/json", **(headers or {})}
+        if token:
+            hdrs["Authorization"] = f"Bearer {token}"
+        payload = raw if raw is not None else (json.dumps(body) if body is not None else None)
+        response = getattr(self.client.http, method.lower())(path, headers=hdrs, body=payload)
+        data = json.loads(response.body) if response.body else None
+        return response.status_code, data, response.headers
+
+    def login(self, role):
+        status, data, _ = self.call("POST", "/api/auth/login", {"email": f"{role}@test.local", "password": PASSWORD})
+        assert status == 200, data
+        return data
+
+
+@pytest.fixture
+def api(client):
+    return Api(client)
+
+
+@pytest.fixture
+def tokens(api, users):
+    return {role: api.login(role)["access_token"] for role in ROLES}
