@@ -1,0 +1,65 @@
+"""``make run``: embedded PostgreSQL + ClickHouse, migrations, demo data, the API on :8000."""
+from __future__ import annotations
+
+import argparse
+import sys
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Run Proxima Invoice locally with demo data")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8000)
+    parser.add_argument("--reseed", action="store_true", help="rewrite the demo data even if present")
+    args = parser.parse_args(argv)
+
+    from infra.local.stack import prepare_environment
+
+    env = prepare_environment()
+    from chalicelib import cli
+    from chalicelib.adapters.migrations import migrate_up
+    from chalicelib.config import get_settings
+    from chalicelib.services import auth, container
+
+    get_settings.cache_clear()
+    settings = get_settings()
+    print(f"PostgreSQL: {env['DATABASE_URL']}\nClickHouse: {env['CLICKHOUSE_URL']}")
+    applied = migrate_up(settings.database_url)
+    print(f"migrations applied: {', '.join(applied) or 'none (up to date)'}")
+
+    reader = container.current().clickhouse
+    has_data = _has_demo_data(reader)
+    if args.reseed or not has_data:
+        from infra.local.seed import seed_demo
+
+        print("writing demo data (first run takes a little while)...")
+        summary = seed_demo(settings.clickhouse_url, settings.database_url, scale=1)
+        print({k: v for k, v in summary.items() if not isinstance(v, (dict, list))})
+    for email, role, name in cli.DEMO_USERS:
+        auth.create_user(email, cli.DEMO_PASSWORD, role, name, replace=True)
+
+    from infra.local.server import build_server
+
+    server = build_server(args.host, args.port)
+    print(f"\nProxima Invoice API on http://{args.host}:{args.port}/api/health")
+    cli.print_demo_logins()
+    print(f"  e.g. curl -s -X POST http://{args.host}:{args.port}/api/auth/login "
+          f"-H 'Content-Type: application/json' "
+          f"-d '{{\"email\":\"accountant@proxima.local\",\"password\":\"{cli.DEMO_PASSWORD}\"}}'")
+    sys.stdout.flush()
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        print("stopping")
+    return 0
+
+
+def _has_demo_data(reader) -> bool:
+    try:
+        rows = reader.query("SELECT count() AS n FROM cdm.jira_applications")
+    except Exception:  # noqa: BLE001 - missing tables mean "not seeded yet"
+        return False
+    return rows[0]["n"] > 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
