@@ -68,6 +68,12 @@ WORKLOGS = [
     # other month, other project: must not count for October THR
     _wl(900005, "THR-1", "THR", "alice", datetime(2026, 9, 30, 9, 0), 3600, None),
     _wl(900006, "TX-1", "TX", "alice", datetime(2026, 10, 5, 9, 0), 3600, None),
+    # re-synced with billable_seconds cleared: the newer NULL wins (so the full 3600 s count)
+    _wl(900009, "THR-1", "THR", "bob", datetime(2026, 10, 8, 9, 0), 3600, 1800),
+    _wl(900009, "THR-1", "THR", "bob", datetime(2026, 10, 8, 9, 0), 3600, None, updated=T1),
+    # moved to November by the re-sync: no longer October's
+    _wl(900010, "THR-1", "THR", "alice", datetime(2026, 10, 9, 9, 0), 3600, None),
+    _wl(900010, "THR-1", "THR", "alice", datetime(2026, 11, 2, 9, 0), 3600, None, updated=T1),
     _wl(900007, "TSUP-1", "TSUP", "carol", datetime(2026, 10, 6, 9, 0), 36000, None),
     _wl(900008, "TSUP-9", "TSUP", "carol", datetime(2026, 10, 7, 9, 0), 7200, 0),
 ]

@@ -6,7 +6,9 @@ Every query carries ``readonly=1`` and ``max_execution_time``; values travel as 
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import fields
+from datetime import date
 from typing import Any, Iterable, Sequence
 from urllib.parse import urlparse
 
@@ -45,10 +47,13 @@ class ClickHouseReader:
             result = self.client.query(sql, parameters=parameters or {}, settings=self.settings())
         except ClickHouseError as exc:
             message = str(exc)
-            if "Code: 164" in message or "READONLY" in message:
+            code = _error_code(message)
+            if code == 164:
                 raise PermissionError("ClickHouse is read-only for this application") from exc
-            log.error("clickhouse query failed", extra={"error": message[:500]})
-            raise Unavailable("ClickHouse is unavailable or timed out; nothing was saved") from exc
+            log.error("clickhouse query failed", extra={"error": message[:500], "code": code})
+            if code is None or code in _UNAVAILABLE_CODES:
+                raise Unavailable("ClickHouse is unavailable or timed out; nothing was saved") from exc
+            raise
         except OSError as exc:
             raise Unavailable("ClickHouse is unavailable; nothing was saved") from exc
         names = result.column_names
@@ -83,6 +88,18 @@ class ClickHouseReader:
     def customer(self, key: str) -> Customer | None:
         return self.customers([key]).get(key)
 
+    def worklog_facts(self, project_keys: Sequence[str], first_day: date, last_day: date) -> list[dict[str, Any]]:
+        """One row per live worklog of the projects in the period, joined with its issue, in billing order.
+
+        Latest version per worklog over *all* its versions (a worklog moved out of the period or project
+        by a re-sync no longer counts), deleted ones dropped; issues at their latest version, a missing
+        issue gives NULL type and priority. The tuple inside argMax keeps NULLs, which a bare
+        ``argMax(nullable, ...)`` would skip in favour of an older non-NULL value.
+        """
+        if not project_keys:
+            return []
+        return self.query(WORKLOG_FACTS_SQL, {"projects": list(project_keys), "first": first_day, "last": last_day})
+
     def contacts(self, customer_key: str) -> list[Contact]:
         rows = self.query(
             f"SELECT {_columns(Contact)} FROM cdm.jira_contacts FINAL "
@@ -90,6 +107,43 @@ class ClickHouseReader:
             {"customer_key": customer_key},
         )
         return [Contact(**{**row, "is_primary": bool(row["is_primary"])}) for row in rows]
+
+
+WORKLOG_FACTS_SQL = """
+WITH latest AS (
+    SELECT worklog_id,
+           argMax((issue_key, project_key, account_id, author_name, started_at, work_date,
+                   time_spent_seconds, billable_seconds, is_deleted), updated_at) AS v,
+           max(updated_at) AS last_update
+    FROM tempo.worklogs_flat
+    WHERE worklog_id IN (
+        SELECT worklog_id FROM tempo.worklogs_flat
+        WHERE project_key IN {projects:Array(String)} AND work_date BETWEEN {first:Date} AND {last:Date})
+    GROUP BY worklog_id
+),
+live AS (
+    SELECT worklog_id, v.1 AS issue_key, v.2 AS project_key, v.3 AS account_id, v.4 AS author_name,
+           v.5 AS started_at, v.6 AS work_date, v.7 AS time_spent_seconds, v.8 AS billable_seconds, last_update
+    FROM latest
+    WHERE v.9 = 0 AND v.2 IN {projects:Array(String)} AND v.6 BETWEEN {first:Date} AND {last:Date}
+),
+issues AS (
+    SELECT issue_key, argMax((issue_type, priority), updated_at) AS i, max(updated_at) AS issue_updated_at
+    FROM jira.jira_issues
+    WHERE issue_key IN (SELECT issue_key FROM live)
+    GROUP BY issue_key
+)
+SELECT l.worklog_id AS worklog_id, l.account_id AS account_id, l.author_name AS author_name,
+       l.project_key AS project_key, l.issue_key AS issue_key, l.started_at AS started_at,
+       l.work_date AS work_date, l.time_spent_seconds AS time_spent_seconds,
+       l.billable_seconds AS billable_seconds,
+       if(empty(iss.issue_key), NULL, toString(iss.i.1)) AS issue_type,
+       if(empty(iss.issue_key), NULL, iss.i.2) AS priority,
+       greatest(l.last_update, iss.issue_updated_at) AS updated_at
+FROM live AS l
+LEFT JOIN issues AS iss ON iss.issue_key = l.issue_key
+ORDER BY started_at, worklog_id
+"""
 
 
 def connect(url: str) -> Any:
@@ -110,6 +164,11 @@ def connect(url: str) -> Any:
         send_receive_timeout=20,
         autogenerate_session_id=False,
     )
+
+
+def _error_code(message: str) -> int | None:
+    match = re.search(r"Code: (\d+)", message)
+    return int(match.group(1)) if match else None
 
 
 def _columns(model: type) -> str:

@@ -76,3 +76,26 @@ def test_unreachable_clickhouse_is_unavailable():
 def test_unsupported_scheme_is_refused():
     with pytest.raises(ValueError):
         connect("ftp://example.com/db")
+
+
+def test_worklog_facts_latest_live_versions_in_billing_order(reader):
+    from datetime import date
+
+    facts = reader.worklog_facts(["THR", "THR2"], date(2026, 10, 1), date(2026, 10, 31))
+    assert [f["worklog_id"] for f in facts] == [900001, 900002, 900003, 900009]
+    by_id = {f["worklog_id"]: f for f in facts}
+    assert by_id[900003]["time_spent_seconds"] == 7200  # newest version wins
+    assert by_id[900009]["billable_seconds"] is None  # a newer NULL is not skipped
+    assert by_id[900002]["issue_type"] == "Bug" and by_id[900002]["priority"] == "High"
+    # 900004 deleted, 900005 September, 900006 another project, 900010 moved to November
+    november = reader.worklog_facts(["THR"], date(2026, 11, 1), date(2026, 11, 30))
+    assert [f["worklog_id"] for f in november] == [900010]
+
+
+def test_worklog_facts_missing_issue_has_no_type(reader):
+    from datetime import date
+
+    facts = reader.worklog_facts(["TSUP"], date(2026, 10, 1), date(2026, 10, 31))
+    missing = [f for f in facts if f["issue_key"] == "TSUP-9"]
+    assert missing and missing[0]["issue_type"] is None and missing[0]["priority"] is None
+    assert missing[0]["billable_seconds"] == 0
