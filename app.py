@@ -5,9 +5,11 @@ from chalice import Chalice, Cron
 from chalicelib import web
 from chalicelib.services import auth, clients, health
 
-app = Chalice(app_name="proxima-invoice")
+# Logs go through the Powertools logger (JSON); Chalice must not add a second handler to the same name.
+app = Chalice(app_name="proxima-invoice", configure_logs=False)
 logger = Logger(service="proxima-invoice")
 app.register_middleware(web.logging_middleware(logger), "all")
+app.register_middleware(web.uniform_errors, "http")
 endpoint = web.endpoint
 
 
@@ -49,6 +51,18 @@ def me(request):
 @endpoint(app)
 def change_password(request):
     return auth.change_password(request.principal, request.json())
+
+
+@app.route("/api/users", methods=["GET"])
+@endpoint(app)
+def list_users(request):
+    return auth.list_users(request.principal)
+
+
+@app.route("/api/users", methods=["POST"])
+@endpoint(app)
+def add_user(request):
+    return web.Reply(auth.add_user(request.principal, request.json()), status=201)
 
 
 # --- clients -----------------------------------------------------------------------------------

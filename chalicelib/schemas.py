@@ -64,6 +64,13 @@ class PasswordChangeRequest(Strict):
     new_password: str = Field(min_length=10, max_length=1024)
 
 
+class UserCreateRequest(Strict):
+    email: str = Field(min_length=3, max_length=320, pattern=r"^[^@\s]+@[^@\s]+$")
+    password: str = Field(min_length=10, max_length=1024)
+    role: Role
+    full_name: str = Field(default="", max_length=200)
+
+
 class TokenPair(BaseModel):
     access_token: str
     refresh_token: str

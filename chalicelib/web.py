@@ -151,3 +151,18 @@ def logging_middleware(logger: Any) -> Callable[..., Any]:
             logger.remove_keys(["request_id", "route", "method"])
 
     return middleware
+
+
+_CHALICE_CODES = {405: "method_not_allowed", 415: "unsupported_media_type", 413: "payload_too_large",
+                  400: "bad_request", 404: "not_found", 403: "forbidden", 500: "internal_error"}
+
+
+def uniform_errors(event: Any, get_response: Callable[[Any], Any]) -> Any:
+    """Give errors that Chalice itself produces (405, 415, ...) the project's JSON error body."""
+    response = get_response(event)
+    body = response.body
+    if response.status_code >= 400 and isinstance(body, dict) and set(body) == {"Code", "Message"}:
+        code = _CHALICE_CODES.get(response.status_code, "error")
+        return Response(body=jsonutil.dumps(error_body(code, str(body["Message"]))),
+                        status_code=response.status_code, headers={**response.headers, **JSON_HEADERS})
+    return response

@@ -79,3 +79,8 @@ def purge_expired(conn: psycopg.Connection, failures_older_than_seconds: int) ->
     failures = conn.execute("DELETE FROM auth.login_failures WHERE failed_at < now() - make_interval(secs => %s)",
                             (failures_older_than_seconds,)).rowcount
     return {"blacklist_rows": tokens, "login_failures": failures}
+
+
+def list_users(conn: psycopg.Connection) -> list[dict[str, Any]]:
+    return conn.execute("SELECT id::text AS id, email, role, full_name, is_active, created_at FROM auth.users"
+                        " ORDER BY email").fetchall()

@@ -211,6 +211,19 @@ def change_password(principal: Principal, body: Any) -> dict[str, Any]:
     return _token_pair(user)
 
 
+def add_user(principal: Principal, body: Any) -> dict[str, Any]:
+    authorize(principal, "manage_users")
+    request = schemas.parse(schemas.UserCreateRequest, body)
+    return create_user(request.email, request.password, request.role, request.full_name)
+
+
+def list_users(principal: Principal) -> dict[str, Any]:
+    from ..adapters import auth_store
+
+    authorize(principal, "manage_users")
+    return {"items": container.current().db.run(auth_store.list_users)}
+
+
 def purge_expired_tokens() -> dict[str, int]:
     """Daily: drop blacklist rows whose tokens have expired anyway, and old failed-login rows."""
     from ..adapters import auth_store

@@ -136,3 +136,40 @@ def test_purge_removes_only_expired_blacklist_rows(container, users):
     assert auth.purge_expired_tokens()["blacklist_rows"] == 1
     assert container.db.run(lambda conn: auth_store.is_blacklisted(conn, "live"))
     assert not container.db.run(lambda conn: auth_store.is_blacklisted(conn, "old"))
+
+
+@pytest.mark.parametrize("role", ["viewer", "accountant", "approver"])
+def test_only_admins_manage_users(api, tokens, role):
+    status, data, _ = api.call("GET", "/api/users", token=tokens[role])
+    assert_error(status, data, 403, "forbidden")
+    status, data, _ = api.call("POST", "/api/users", {"email": "new@test.local", "password": "long-enough-pw",
+                                                      "role": "viewer"}, token=tokens[role])
+    assert_error(status, data, 403, "forbidden")
+    assert data["error"]["details"]["allowed_roles"] == ["admin"]
+
+
+def test_admin_adds_a_user_who_can_log_in(api, tokens):
+    status, data, _ = api.call("POST", "/api/users", {"email": "New@Test.local", "password": "long-enough-pw",
+                                                      "role": "approver", "full_name": "New Person"},
+                               token=tokens["admin"])
+    assert status == 201 and data["email"] == "new@test.local" and data["role"] == "approver"
+    status, data, _ = api.call("POST", "/api/users", {"email": "new@test.local", "password": "long-enough-pw",
+                                                      "role": "approver"}, token=tokens["admin"])
+    assert_error(status, data, 409, "conflict")
+    status, data, _ = api.call("POST", "/api/auth/login", {"email": "new@test.local", "password": "long-enough-pw"})
+    assert status == 200
+    status, listing, _ = api.call("GET", "/api/users", token=tokens["admin"])
+    assert "new@test.local" in [u["email"] for u in listing["items"]]
+    assert all("password_hash" not in u for u in listing["items"])
+
+
+@pytest.mark.parametrize("body, status", [
+    ({"email": "x@test.local", "password": "short", "role": "viewer"}, 422),
+    ({"email": "x@test.local", "password": "long-enough-pw", "role": "root"}, 422),
+    ({"email": "not-an-email", "password": "long-enough-pw", "role": "viewer"}, 422),
+    ({"email": "x@test.local", "password": "long-enough-pw"}, 400),
+    ({"email": "x@test.local", "password": 12345678901, "role": "viewer"}, 400),
+])
+def test_user_creation_is_validated(api, tokens, body, status):
+    code, data, _ = api.call("POST", "/api/users", body, token=tokens["admin"])
+    assert_error(code, data, status)

@@ -59,3 +59,10 @@ def test_health_is_503_when_a_database_is_down(api, container):
     status, data, _ = api.call("GET", "/api/health")
     assert status == 503
     assert data["checks"]["clickhouse"]["status"] == "down" and data["checks"]["postgres"]["status"] == "up"
+
+
+def test_chalice_level_errors_have_the_json_error_body(api, container):
+    status, data, _ = api.call("POST", "/api/auth/login", raw="x", headers={"Content-Type": "text/plain"})
+    assert_error(status, data, 415, "unsupported_media_type")
+    status, data, _ = api.call("DELETE", "/api/health")
+    assert_error(status, data, 405, "method_not_allowed")
