@@ -3,7 +3,7 @@ from aws_lambda_powertools import Logger
 from chalice import Chalice, Cron
 
 from chalicelib import web
-from chalicelib.services import auth, clients, health
+from chalicelib.services import auth, clients, health, invoices
 
 # Logs go through the Powertools logger (JSON); Chalice must not add a second handler to the same name.
 app = Chalice(app_name="proxima-invoice", configure_logs=False)
@@ -77,6 +77,26 @@ def list_clients(request):
 @endpoint(app)
 def get_client(request):
     return clients.get_client(request.principal, request.params["application_key"])
+
+
+# --- invoices ----------------------------------------------------------------------------------
+
+@app.route("/api/invoices/prefill", methods=["POST"])
+@endpoint(app)
+def prefill_invoice(request):
+    return invoices.preview(request.principal, request.json(), include_trace=request.flag("include_trace"))
+
+
+@app.route("/api/invoices", methods=["POST"])
+@endpoint(app)
+def create_invoice(request):
+    return web.Reply(invoices.create_draft(request.principal, request.json()), status=201)
+
+
+@app.route("/api/invoices/{invoice_id}", methods=["GET"])
+@endpoint(app)
+def get_invoice(request):
+    return invoices.get_invoice(request.principal, request.params["invoice_id"])
 
 
 # --- schedules ---------------------------------------------------------------------------------

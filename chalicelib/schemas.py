@@ -93,3 +93,8 @@ class ErrorDetail(BaseModel):
 
 class ErrorBody(BaseModel):
     error: ErrorDetail
+
+
+class PrefillRequest(Strict):
+    application_key: str = Field(min_length=1, max_length=100)
+    period: str = Field(min_length=1, max_length=20, description="calendar month, YYYY-MM")

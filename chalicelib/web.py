@@ -70,6 +70,15 @@ class ApiRequest:
             raise errors.BadRequest("the request body must be a JSON object")
         return body
 
+    def flag(self, name: str) -> bool:
+        """A boolean query parameter: true/1/yes, false/0/no or absent; anything else -> 400."""
+        value = self.query.get(name)
+        if value is None or value.lower() in ("false", "0", "no", ""):
+            return False
+        if value.lower() in ("true", "1", "yes"):
+            return True
+        raise errors.BadRequest(f"query parameter {name} must be true or false", details={"field": name})
+
     def header(self, name: str) -> str | None:
         return self.headers.get(name.lower())
 

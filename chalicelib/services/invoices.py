@@ -1,0 +1,161 @@
+"""Invoices: prefill previews, saving drafts, reading them back (DESIGN §3, §8)."""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from datetime import timedelta
+from typing import Any, Mapping
+
+from .. import schemas
+from ..domain.access import Principal, authorize
+from ..domain.billing import DraftResult, Period, WorklogFact, compute_draft
+from ..domain.cdm import Application, Customer
+from ..domain.errors import NotFound
+from . import container
+
+EVENT_CREATED = "created"
+
+
+@dataclass(frozen=True)
+class Prefill:
+    """A computed draft with the CDM data it was computed from."""
+
+    application: Application
+    customer: Customer | None
+    result: DraftResult
+    payment_terms_days: int
+
+
+def _period_and_key(body: Any) -> tuple[str, Period]:
+    request = schemas.parse(schemas.PrefillRequest, body)
+    return request.application_key, Period.parse(request.period)
+
+
+def compute_prefill(application_key: str, period: Period) -> Prefill:
+    """Read ClickHouse (application, worklogs, customer) and PostgreSQL (rules), apply the rules."""
+    from .billing_config import load_billing_configuration
+
+    c = container.current()
+    reader = c.clickhouse
+    application = reader.application(application_key)
+    if application is None:
+        raise NotFound(f"no application {application_key!r}", details={"application_key": application_key})
+    config = load_billing_configuration(c.db, application_key, period.first_day, period.last_day)
+    terms_days = c.db.run(_payment_terms_days)
+    rows = reader.worklog_facts(application.jira_project_keys, period.first_day, period.last_day) \
+        if application.is_active_between(period.first_day, period.last_day) else []
+    facts = [WorklogFact(**row) for row in rows]
+    result = compute_draft(application, period, facts, rules=config.rules,
+                           classifications=config.classifications, exclusions=config.exclusions,
+                           settings=config.settings, data_as_of=application.updated_at)
+    customer = reader.customer(application.customer_key)
+    return Prefill(application, customer, result, terms_days)
+
+
+def _payment_terms_days(conn: Any) -> int:
+    row = conn.execute("SELECT value FROM invoicing.app_settings WHERE key = 'payment_terms_days'").fetchone()
+    return int(row["value"]) if row else 10
+
+
+def _customer_view(customer: Customer | None) -> dict[str, Any] | None:
+    return None if customer is None else {**asdict(customer), "is_resident": customer.is_resident}
+
+
+def _contract_view(application: Application) -> dict[str, Any]:
+    return {"number": application.contract_number, "date": application.contract_date,
+            "title": application.title, "start_date": application.start_date, "end_date": application.end_date}
+
+
+def _strip_trace(lines: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [{k: v for k, v in line.items() if k != "trace"} for line in lines]
+
+
+def preview(principal: Principal, body: Any, include_trace: bool = False) -> dict[str, Any]:
+    """POST /api/invoices/prefill: the draft as it would be saved; nothing is written."""
+    authorize(principal, "read")
+    key, period = _period_and_key(body)
+    prefill = compute_prefill(key, period)
+    view = prefill.result.to_dict()
+    if not include_trace:
+        view["lines"] = _strip_trace(view["lines"])
+    for position, line in enumerate(view["lines"], start=1):
+        line.setdefault("id", None)
+        line["position"] = position
+    return {**view, "status": None, "number": None, "version": None, "id": None,
+            "customer": _customer_view(prefill.customer), "contract": _contract_view(prefill.application)}
+
+
+def _draft_rows(prefill: Prefill, actor: Principal, issue_date) -> tuple[dict, list[dict], dict]:
+    result = prefill.result
+    full = result.to_dict()
+    header = {
+        "kind": "invoice", "application_key": result.application_key, "customer_key": result.customer_key,
+        "period": str(result.period), "deal_type": result.deal_type, "currency": result.currency,
+        "status": "draft", "source": "prefill", "issue_date": issue_date,
+        "due_date": issue_date + timedelta(days=prefill.payment_terms_days),
+        "payment_terms": f"Payment within {prefill.payment_terms_days} days of the invoice date",
+        "contract_number": prefill.application.contract_number,
+        "contract_date": prefill.application.contract_date,
+        "subtotal": result.subtotal, "vat_rate": result.vat_rate, "vat_amount": result.vat_amount,
+        "total": result.total, "left_out": full["left_out"], "warnings": full["warnings"],
+        "hours_summary": {"hours": full["hours"], "included_hours": full["included_hours"]},
+        "data_as_of": result.data_as_of, "created_by": actor.user_id or None,
+    }
+    lines = full["lines"]
+    event = {"event_type": EVENT_CREATED, "actor_id": actor.user_id, "actor_email": actor.email,
+             "to_status": "draft",
+             "payload": {"source": "prefill", "total": result.total, "currency": result.currency,
+                         "lines": len(lines), "data_as_of": result.data_as_of}}
+    return header, lines, event
+
+
+def create_draft(principal: Principal, body: Any, today=None) -> dict[str, Any]:
+    """POST /api/invoices: save the prefill as a draft with lines, totals, trace and a `created` event."""
+    authorize(principal, "edit_invoices")
+    key, period = _period_and_key(body)
+    invoice_id = save_prefill(principal, key, period, today=today)
+    return get_invoice(principal, invoice_id)
+
+
+def save_prefill(actor: Principal, application_key: str, period: Period, today=None) -> str:
+    """Compute and save in one transaction; a live invoice for the slot already there -> Conflict."""
+    from datetime import date
+
+    from ..adapters import invoice_store
+
+    prefill = compute_prefill(application_key, period)
+    issue_date = today or max(date.today(), period.last_day)
+    header, lines, event = _draft_rows(prefill, actor, issue_date)
+    return container.current().db.run(lambda conn: invoice_store.insert_invoice(conn, header, lines, event))
+
+
+def get_invoice(principal: Principal, invoice_id: str) -> dict[str, Any]:
+    """GET /api/invoices/{id}: the saved invoice, merged with the customer (frozen snapshot once finalized)."""
+    from ..adapters import invoice_store
+
+    authorize(principal, "read")
+    _require_uuid(invoice_id)
+    row = container.current().db.run(lambda conn: invoice_store.load_invoice(conn, invoice_id))
+    return _invoice_view(row)
+
+
+def _invoice_view(row: Mapping[str, Any]) -> dict[str, Any]:
+    view = dict(row)
+    summary = view.pop("hours_summary") or {}
+    view["hours"] = summary.get("hours")
+    view["included_hours"] = summary.get("included_hours")
+    snapshot = view.pop("customer_snapshot")
+    if snapshot is not None:
+        view["customer"] = snapshot
+    else:
+        view["customer"] = _customer_view(container.current().clickhouse.customer(row["customer_key"]))
+    view["contract"] = {"number": row["contract_number"], "date": row["contract_date"]}
+    return view
+
+
+def _require_uuid(text: str) -> None:
+    import uuid
+
+    try:
+        uuid.UUID(text)
+    except (ValueError, AttributeError, TypeError):
+        raise NotFound(f"no invoice {text!r}", details={"id": text}) from None
