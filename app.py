@@ -3,7 +3,7 @@ from aws_lambda_powertools import Logger
 from chalice import Chalice, Cron
 
 from chalicelib import web
-from chalicelib.services import auth, clients, health, invoices
+from chalicelib.services import auth, clients, generation, health, invoices, queue_worker
 
 # Logs go through the Powertools logger (JSON); Chalice must not add a second handler to the same name.
 app = Chalice(app_name="proxima-invoice", configure_logs=False)
@@ -100,6 +100,16 @@ def get_invoice(request):
 
 
 # --- schedules ---------------------------------------------------------------------------------
+
+@app.schedule(Cron(0, 2, 1, "*", "?", "*"), name="monthly-drafts")
+def monthly_drafts(event):
+    return generation.enqueue_month()
+
+
+@app.on_sqs_message(queue="proxima-invoice-jobs", batch_size=10, name="jobs-worker")
+def jobs_worker(event):
+    return queue_worker.process_batch(event.to_dict(), event.context)
+
 
 @app.schedule(Cron(15, 3, "*", "*", "?", "*"), name="purge-expired-tokens")
 def purge_expired_tokens(event):

@@ -77,6 +77,36 @@ def cmd_seed_demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_generate(args: argparse.Namespace) -> int:
+    from .domain.billing import Period
+    from .domain.errors import DomainError
+    from .services import generation
+
+    try:
+        period = Period.parse(args.period)
+    except DomainError as exc:
+        print(f"error: {exc.message}", file=sys.stderr)
+        return 2
+
+    def progress(keys):
+        keys = list(keys)
+        try:
+            from tqdm import tqdm
+        except ImportError:
+            return keys
+        return tqdm(keys, desc=f"drafts {period}", unit="app")
+
+    summary = generation.generate_month(period, only=args.application, progress=progress).to_dict()
+    print(f"period {summary['period']}: created {summary['created']}, "
+          f"already existing {summary['already_existing']}, skipped {len(summary['skipped'])}, "
+          f"failed {len(summary['failed'])}")
+    for item in summary["skipped"]:
+        print(f"  skipped {item['application_key']}: {item['reason']}")
+    for item in summary["failed"]:
+        print(f"  FAILED  {item['application_key']}: {item['reason']}")
+    return 1 if summary["failed"] else 0
+
+
 def print_demo_logins() -> None:
     print("Demo logins (password for all: %s):" % DEMO_PASSWORD)
     for email, role, _ in DEMO_USERS:
@@ -103,6 +133,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("seed-demo", help="write deterministic demo data to the embedded stack")
     p.add_argument("--scale", type=int, default=1, help="multiply the worklog volume (10 for benchmarks)")
     p.set_defaults(func=cmd_seed_demo)
+
+    p = sub.add_parser("generate", help="create the month's draft invoices (idempotent)")
+    p.add_argument("--period", required=True, help="YYYY-MM")
+    p.add_argument("--application", help="only this application key")
+    p.set_defaults(func=cmd_generate)
     return parser
 
 

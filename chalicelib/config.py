@@ -44,6 +44,8 @@ class Settings:
     gotenberg_url: str = ""
     pdf_renderer: str = "weasyprint"
     jobs_queue_url: str = ""
+    jobs_queue_name: str = "proxima-invoice-jobs"
+    aws_endpoint_url: str = ""
     public_base_url: str = "http://localhost:8000"
     log_level: str = "INFO"
 

@@ -18,6 +18,10 @@ from chalicelib.config import Settings
 from chalicelib.services import container as container_module
 
 ROOT = Path(__file__).resolve().parents[1]
+# Tests never reach real AWS: fake credentials, a fixed region (moto serves S3/SQS/SES).
+for _key, _value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
+                     "AWS_DEFAULT_REGION": "eu-central-1", "AWS_SESSION_TOKEN": "testing"}.items():
+    os.environ[_key] = _value
 TEMPLATE_DB = "proxima_test_template"
 AUTH_SECRET = "test-secret-" + "x" * 40
 _counter = itertools.count(1)

@@ -116,13 +116,14 @@ def create_draft(principal: Principal, body: Any, today=None) -> dict[str, Any]:
     return get_invoice(principal, invoice_id)
 
 
-def save_prefill(actor: Principal, application_key: str, period: Period, today=None) -> str:
-    """Compute and save in one transaction; a live invoice for the slot already there -> Conflict."""
+def save_prefill(actor: Principal, application_key: str, period: Period, today=None,
+                 prefill: Prefill | None = None) -> str:
+    """Compute (unless given) and save in one transaction; a live invoice for the slot -> Conflict."""
     from datetime import date
 
     from ..adapters import invoice_store
 
-    prefill = compute_prefill(application_key, period)
+    prefill = prefill or compute_prefill(application_key, period)
     issue_date = today or max(date.today(), period.last_day)
     header, lines, event = _draft_rows(prefill, actor, issue_date)
     return container.current().db.run(lambda conn: invoice_store.insert_invoice(conn, header, lines, event))

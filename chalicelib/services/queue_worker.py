@@ -1,0 +1,18 @@
+"""The SQS consumer: each record is one idempotent unit of work; failures are reported per record."""
+from __future__ import annotations
+
+from typing import Any
+
+from . import generation
+
+
+def _handle(record: Any) -> None:
+    generation.handle_message(record.body)
+
+
+def process_batch(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
+    """Process a batch with Powertools' batch utility; returns ``batchItemFailures`` for the failed ones."""
+    from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+
+    processor = BatchProcessor(event_type=EventType.SQS)
+    return process_partial_response(event=event, record_handler=_handle, processor=processor, context=context)

@@ -1,0 +1,87 @@
+"""Monthly generation on the real databases: idempotent, skips, failures isolated, SQS fan-out."""
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from datetime import date
+
+import pytest
+
+from chalicelib.domain.billing import Period
+from chalicelib.services import generation, queue_worker
+
+OCT = Period.parse("2026-10")
+
+
+def _invoices(container):
+    return container.db.run(lambda conn: conn.execute(
+        "SELECT application_key, period, status, total FROM invoicing.invoices ORDER BY application_key").fetchall())
+
+
+def test_generate_month_creates_each_draft_once(container):
+    first = generation.generate_month(OCT, today=date(2026, 11, 1)).to_dict()
+    # TAPP-OLD is closed; the three active contracts get a draft
+    assert first["created"] == 3 and first["already_existing"] == 0 and first["failed"] == []
+    assert [r["application_key"] for r in _invoices(container)] == ["TAPP-FP", "TAPP-HR", "TAPP-SUP"]
+    second = generation.generate_month(OCT).to_dict()
+    assert second["created"] == 0 and second["already_existing"] == 3
+    assert len(_invoices(container)) == 3
+
+
+def test_hr_without_billable_hours_is_skipped(container):
+    summary = generation.generate_month(Period.parse("2026-08"), only="TAPP-HR").to_dict()
+    assert summary["created"] == 0
+    assert summary["skipped"] == [{"application_key": "TAPP-HR",
+                                   "reason": "HR contract with no billable hours in the period"}]
+
+
+def test_one_failure_does_not_stop_the_others(container, monkeypatch):
+    from chalicelib.services import invoices
+
+    real = invoices.compute_prefill
+
+    def flaky(key, period):
+        if key == "TAPP-HR":
+            raise RuntimeError("boom")
+        return real(key, period)
+
+    monkeypatch.setattr(invoices, "compute_prefill", flaky)
+    summary = generation.generate_month(OCT).to_dict()
+    assert summary["created"] == 2
+    assert summary["failed"] == [{"application_key": "TAPP-HR", "reason": "RuntimeError: boom"}]
+
+
+def _sqs_event(*bodies):
+    return {"Records": [{"messageId": f"m{i}", "receiptHandle": "r", "body": body, "attributes": {},
+                         "messageAttributes": {}, "md5OfBody": "", "eventSource": "aws:sqs",
+                         "eventSourceARN": "arn:aws:sqs:eu-central-1:123456789012:proxima-invoice-jobs",
+                         "awsRegion": "eu-central-1"} for i, body in enumerate(bodies)]}
+
+
+def test_queue_batch_is_idempotent_and_reports_bad_records(container):
+    message = json.dumps({"type": "generate_draft", "application_key": "TAPP-FP", "period": "2026-10"})
+    result = queue_worker.process_batch(_sqs_event(message, message, "{not json"))
+    assert result == {"batchItemFailures": [{"itemIdentifier": "m2"}]}
+    rows = _invoices(container)
+    assert [(r["application_key"], r["total"]) for r in rows] == [("TAPP-FP", Decimal("18000.00"))]
+
+
+def test_schedule_enqueues_previous_month_for_active_applications(container):
+    import boto3
+    from moto import mock_aws
+
+    from chalicelib.adapters.queue import Queue
+
+    with mock_aws():
+        sqs = boto3.client("sqs", region_name="eu-central-1")
+        url = sqs.create_queue(QueueName="proxima-invoice-jobs")["QueueUrl"]
+        result = generation.enqueue_month(today=date(2026, 11, 1), queue=Queue(url, client=sqs))
+        assert result == {"period": "2026-10", "enqueued": 3}
+        bodies = []
+        while True:
+            got = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", [])
+            if not got:
+                break
+            bodies += [json.loads(m["Body"]) for m in got]
+    assert sorted(b["application_key"] for b in bodies) == ["TAPP-FP", "TAPP-HR", "TAPP-SUP"]
+    assert {b["period"] for b in bodies} == {"2026-10"} and {b["type"] for b in bodies} == {"generate_draft"}
