@@ -3,7 +3,7 @@ from aws_lambda_powertools import Logger
 from chalice import Chalice, Cron
 
 from chalicelib import web
-from chalicelib.services import auth, clients, generation, health, invoices, queue_worker
+from chalicelib.services import auth, billing_config, clients, generation, health, invoices, queue_worker
 
 # Logs go through the Powertools logger (JSON); Chalice must not add a second handler to the same name.
 app = Chalice(app_name="proxima-invoice", configure_logs=False)
@@ -97,6 +97,97 @@ def create_invoice(request):
 @endpoint(app)
 def get_invoice(request):
     return invoices.get_invoice(request.principal, request.params["invoice_id"])
+
+
+# --- billing configuration (DESIGN §3 rules 3, 5, 7; §8) ---------------------------------------
+
+@app.route("/api/applications/{application_key}/rate-rules", methods=["GET"])
+@endpoint(app)
+def list_rate_rules(request):
+    return billing_config.list_rate_rules(request.principal, request.params["application_key"], request.query)
+
+
+@app.route("/api/applications/{application_key}/rate-rules", methods=["POST"])
+@endpoint(app)
+def create_rate_rule(request):
+    return web.Reply(billing_config.create_rate_rule(request.principal, request.params["application_key"],
+                                                     request.json()), status=201)
+
+
+@app.route("/api/rate-rules/{rule_id}", methods=["GET"])
+@endpoint(app)
+def get_rate_rule(request):
+    return billing_config.get_rate_rule(request.principal, request.params["rule_id"])
+
+
+@app.route("/api/rate-rules/{rule_id}", methods=["PATCH"])
+@endpoint(app)
+def update_rate_rule(request):
+    return billing_config.update_rate_rule(request.principal, request.params["rule_id"], request.json())
+
+
+@app.route("/api/rate-rules/{rule_id}", methods=["DELETE"])
+@endpoint(app)
+def delete_rate_rule(request):
+    billing_config.delete_rate_rule(request.principal, request.params["rule_id"])
+    return web.Reply(None, status=204)
+
+
+@app.route("/api/project-classifications", methods=["GET"])
+@endpoint(app)
+def list_project_classifications(request):
+    return billing_config.list_project_classifications(request.principal, request.query)
+
+
+@app.route("/api/project-classifications/{project_key}", methods=["PUT"])
+@endpoint(app)
+def put_project_classification(request):
+    return billing_config.put_project_classification(request.principal, request.params["project_key"],
+                                                     request.json())
+
+
+@app.route("/api/project-classifications/{project_key}", methods=["DELETE"])
+@endpoint(app)
+def delete_project_classification(request):
+    billing_config.delete_project_classification(request.principal, request.params["project_key"])
+    return web.Reply(None, status=204)
+
+
+@app.route("/api/employee-exclusions", methods=["GET"])
+@endpoint(app)
+def list_employee_exclusions(request):
+    return billing_config.list_employee_exclusions(request.principal, request.query)
+
+
+@app.route("/api/employee-exclusions", methods=["POST"])
+@endpoint(app)
+def create_employee_exclusion(request):
+    return web.Reply(billing_config.create_employee_exclusion(request.principal, request.json()), status=201)
+
+
+@app.route("/api/employee-exclusions/{exclusion_id}", methods=["DELETE"])
+@endpoint(app)
+def delete_employee_exclusion(request):
+    billing_config.delete_employee_exclusion(request.principal, request.params["exclusion_id"])
+    return web.Reply(None, status=204)
+
+
+@app.route("/api/settings", methods=["GET"])
+@endpoint(app)
+def get_settings(request):
+    return billing_config.get_settings(request.principal)
+
+
+@app.route("/api/settings/{key}", methods=["PUT"])
+@endpoint(app)
+def put_setting(request):
+    return billing_config.put_setting(request.principal, request.params["key"], request.json())
+
+
+@app.route("/api/config-changes", methods=["GET"])
+@endpoint(app)
+def list_config_changes(request):
+    return billing_config.list_config_changes(request.principal, request.query)
 
 
 # --- schedules ---------------------------------------------------------------------------------
