@@ -32,8 +32,9 @@ def main(argv: list[str] | None = None) -> int:
         from infra.local.seed import seed_demo
 
         print("writing demo data (first run takes a little while)...")
-        summary = seed_demo(settings.clickhouse_url, settings.database_url, scale=1)
-        print({k: v for k, v in summary.items() if not isinstance(v, (dict, list))})
+        summary = seed_demo(settings.clickhouse_url, settings.database_url, scale=1)["clickhouse"]
+        print(f"  {summary.get('worklogs')} worklogs, {summary.get('applications')} applications, "
+              f"{summary.get('customers')} customers in {summary['seconds']['total']} s")
     for email, role, name in cli.DEMO_USERS:
         auth.create_user(email, cli.DEMO_PASSWORD, role, name, replace=True)
 
@@ -54,11 +55,9 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _has_demo_data(reader) -> bool:
-    try:
-        rows = reader.query("SELECT count() AS n FROM cdm.jira_applications")
-    except Exception:  # noqa: BLE001 - missing tables mean "not seeded yet"
-        return False
-    return rows[0]["n"] > 0
+    exists = reader.query("SELECT count() AS n FROM system.tables WHERE database = 'cdm' "
+                          "AND name = 'jira_applications'")
+    return exists[0]["n"] > 0 and reader.query("SELECT count() AS n FROM cdm.jira_applications")[0]["n"] > 0
 
 
 if __name__ == "__main__":
