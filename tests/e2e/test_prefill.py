@@ -84,3 +84,30 @@ def test_unknown_invoice_is_404(api, tokens):
     for invoice_id in ("00000000-0000-0000-0000-000000000000", "not-a-uuid"):
         status, data, _ = api.call("GET", f"/api/invoices/{invoice_id}", token=tokens["viewer"])
         assert_error(status, data, 404)
+
+
+def test_clickhouse_outage_is_503_and_saves_nothing(api, tokens, container):
+    from chalicelib.adapters.clickhouse import ClickHouseReader
+
+    container._clickhouse = ClickHouseReader("http://127.0.0.1:9/default")
+    status, data, _ = api.call("POST", "/api/invoices", {"application_key": "TAPP-HR", "period": "2026-10"},
+                               token=tokens["accountant"])
+    assert_error(status, data, 503, "unavailable")
+    assert "ClickHouse" in data["error"]["message"]
+    count = container.db.run(lambda conn: conn.execute("SELECT count(*) AS n FROM invoicing.invoices").fetchone())
+    assert count["n"] == 0
+
+
+def test_clickhouse_timeout_is_503(api, tokens, container):
+    from chalicelib.adapters.clickhouse import ClickHouseReader
+
+    class SlowReader(ClickHouseReader):
+        def worklog_facts(self, *args, **kwargs):
+            # A real engine timeout: max_execution_time of 1 s against a query that runs longer.
+            self.max_execution_time = 1
+            return self.query("SELECT count() FROM numbers(1000000000000) WHERE rand() = 0")
+
+    container._clickhouse = SlowReader(container.settings.clickhouse_url)
+    status, data, _ = api.call("POST", "/api/invoices/prefill", {"application_key": "TAPP-HR", "period": "2026-10"},
+                               token=tokens["viewer"])
+    assert_error(status, data, 503, "unavailable")
