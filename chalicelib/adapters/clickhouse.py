@@ -12,6 +12,7 @@ from datetime import date
 from typing import Any, Iterable, Sequence
 from urllib.parse import urlparse
 
+from ..domain.billing import WorklogFact
 from ..domain.cdm import Application, Contact, Customer
 from ..domain.errors import Unavailable
 
@@ -41,6 +42,14 @@ class ClickHouseReader:
 
     def query(self, sql: str, parameters: dict[str, Any] | None = None) -> list[dict[str, Any]]:
         """Rows as dicts; driver failures become ``Unavailable`` (or ``PermissionError`` for writes)."""
+        names, rows = self.query_rows(sql, parameters)
+        return [dict(zip(names, row)) for row in rows]
+
+    def query_rows(
+        self, sql: str, parameters: dict[str, Any] | None = None
+    ) -> tuple[tuple[str, ...], Sequence[tuple[Any, ...]]]:
+        """Column names and rows as tuples, failing as :meth:`query` does: for large results, where a
+        dict per row is a cost of its own."""
         from clickhouse_connect.driver.exceptions import ClickHouseError
 
         try:
@@ -56,8 +65,7 @@ class ClickHouseReader:
             raise
         except OSError as exc:
             raise Unavailable("ClickHouse is unavailable; nothing was saved") from exc
-        names = result.column_names
-        return [dict(zip(names, row)) for row in result.result_rows]
+        return tuple(result.column_names), result.result_rows
 
     def ping(self) -> None:
         self.query("SELECT 1")
@@ -88,17 +96,28 @@ class ClickHouseReader:
     def customer(self, key: str) -> Customer | None:
         return self.customers([key]).get(key)
 
-    def worklog_facts(self, project_keys: Sequence[str], first_day: date, last_day: date) -> list[dict[str, Any]]:
+    def worklog_facts(
+        self, project_keys: Sequence[str], first_day: date, last_day: date, *, as_facts: bool = False
+    ) -> list[dict[str, Any]] | list[WorklogFact]:
         """One row per live worklog of the projects in the period, joined with its issue, in billing order.
 
         Latest version per worklog over *all* its versions (a worklog moved out of the period or project
         by a re-sync no longer counts), deleted ones dropped; issues at their latest version, a missing
-        issue gives NULL type and priority. The tuple inside argMax keeps NULLs, which a bare
-        ``argMax(nullable, ...)`` would skip in favour of an older non-NULL value.
+        issue gives NULL type and priority. Rows are dicts, or with ``as_facts`` ``WorklogFact`` objects
+        built straight from the result tuples: the prefill's path, where tens of thousands of dicts would
+        cost more than the query.
         """
         if not project_keys:
             return []
-        return self.query(WORKLOG_FACTS_SQL, {"projects": list(project_keys), "first": first_day, "last": last_day})
+        names, rows = self.query_rows(
+            WORKLOG_FACTS_SQL, {"projects": list(project_keys), "first": first_day, "last": last_day}
+        )
+        if not as_facts:
+            return [dict(zip(names, row)) for row in rows]
+        # (An empty result may come without column names, so only rows are checked.)
+        if rows and names != WORKLOG_FACT_COLUMNS:  # the query and the read model drifted apart
+            raise RuntimeError(f"worklog facts query returns {names}, expected {WORKLOG_FACT_COLUMNS}")
+        return [WorklogFact(*row) for row in rows]
 
     def contacts(self, customer_key: str) -> list[Contact]:
         rows = self.query(
@@ -109,37 +128,52 @@ class ClickHouseReader:
         return [Contact(**{**row, "is_primary": bool(row["is_primary"])}) for row in rows]
 
 
+# The columns of WORKLOG_FACTS_SQL, in order: WorklogFact's fields, so that a row is its arguments.
+WORKLOG_FACT_COLUMNS = (
+    "worklog_id", "account_id", "author_name", "project_key", "issue_key", "started_at", "work_date",
+    "time_spent_seconds", "billable_seconds", "issue_type", "priority", "updated_at",
+)
+
+# Why it is written this way (it is the prefill's one big query; ~45,000 rows in the largest month):
+# * Latest version: sort each worklog's versions newest first and keep one (LIMIT 1 BY). That keeps the
+#   whole newest row, NULLs included, and costs a fraction of argMax over a tuple of every column.
+#   Reading only the worklog ids that have some version in the projects and period uses the primary key.
+# * Issues: only those of worklog versions in the projects and period. Every live worklog's own latest
+#   version is one of them, so the set covers the join without computing `live` a second time.
+# * LowCardinality on the columns that repeat (authors, projects, issues, types, priorities): the driver
+#   then decodes each distinct string once instead of once per row.
 WORKLOG_FACTS_SQL = """
-WITH latest AS (
-    SELECT worklog_id,
-           argMax((issue_key, project_key, account_id, author_name, started_at, work_date,
-                   time_spent_seconds, billable_seconds, is_deleted), updated_at) AS v,
-           max(updated_at) AS last_update
-    FROM tempo.worklogs_flat
-    WHERE worklog_id IN (
-        SELECT worklog_id FROM tempo.worklogs_flat
-        WHERE project_key IN {projects:Array(String)} AND work_date BETWEEN {first:Date} AND {last:Date})
-    GROUP BY worklog_id
-),
-live AS (
-    SELECT worklog_id, v.1 AS issue_key, v.2 AS project_key, v.3 AS account_id, v.4 AS author_name,
-           v.5 AS started_at, v.6 AS work_date, v.7 AS time_spent_seconds, v.8 AS billable_seconds, last_update
-    FROM latest
-    WHERE v.9 = 0 AND v.2 IN {projects:Array(String)} AND v.6 BETWEEN {first:Date} AND {last:Date}
+WITH live AS (
+    SELECT worklog_id, issue_key, project_key, account_id, author_name, started_at, work_date,
+           time_spent_seconds, billable_seconds, updated_at
+    FROM (
+        SELECT worklog_id, issue_key, project_key, account_id, author_name, started_at, work_date,
+               time_spent_seconds, billable_seconds, is_deleted, updated_at
+        FROM tempo.worklogs_flat
+        WHERE worklog_id IN (
+            SELECT worklog_id FROM tempo.worklogs_flat
+            WHERE project_key IN {projects:Array(String)} AND work_date BETWEEN {first:Date} AND {last:Date})
+        ORDER BY worklog_id, updated_at DESC
+        LIMIT 1 BY worklog_id)
+    WHERE is_deleted = 0 AND project_key IN {projects:Array(String)}
+      AND work_date BETWEEN {first:Date} AND {last:Date}
 ),
 issues AS (
-    SELECT issue_key, argMax((issue_type, priority), updated_at) AS i, max(updated_at) AS issue_updated_at
+    SELECT issue_key, issue_type, priority, updated_at
     FROM jira.jira_issues
-    WHERE issue_key IN (SELECT issue_key FROM live)
-    GROUP BY issue_key
+    WHERE issue_key IN (
+        SELECT issue_key FROM tempo.worklogs_flat
+        WHERE project_key IN {projects:Array(String)} AND work_date BETWEEN {first:Date} AND {last:Date})
+    ORDER BY issue_key, updated_at DESC
+    LIMIT 1 BY issue_key
 )
-SELECT l.worklog_id AS worklog_id, l.account_id AS account_id, l.author_name AS author_name,
-       l.project_key AS project_key, l.issue_key AS issue_key, l.started_at AS started_at,
-       l.work_date AS work_date, l.time_spent_seconds AS time_spent_seconds,
-       l.billable_seconds AS billable_seconds,
-       if(empty(iss.issue_key), NULL, toString(iss.i.1)) AS issue_type,
-       if(empty(iss.issue_key), NULL, iss.i.2) AS priority,
-       greatest(l.last_update, iss.issue_updated_at) AS updated_at
+SELECT l.worklog_id AS worklog_id, toLowCardinality(l.account_id) AS account_id,
+       toLowCardinality(l.author_name) AS author_name, toLowCardinality(l.project_key) AS project_key,
+       toLowCardinality(l.issue_key) AS issue_key, l.started_at AS started_at, l.work_date AS work_date,
+       l.time_spent_seconds AS time_spent_seconds, l.billable_seconds AS billable_seconds,
+       toLowCardinality(if(empty(iss.issue_key), NULL, toString(iss.issue_type))) AS issue_type,
+       toLowCardinality(if(empty(iss.issue_key), NULL, iss.priority)) AS priority,
+       greatest(l.updated_at, iss.updated_at) AS updated_at
 FROM live AS l
 LEFT JOIN issues AS iss ON iss.issue_key = l.issue_key
 ORDER BY started_at, worklog_id

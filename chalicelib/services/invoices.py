@@ -1,13 +1,14 @@
 """Invoices: prefill previews, saving drafts, reading them back (DESIGN §3, §8)."""
 from __future__ import annotations
 
+import gc
 from dataclasses import asdict, dataclass
 from datetime import timedelta
 from typing import Any, Mapping
 
 from .. import schemas
 from ..domain.access import Principal, authorize
-from ..domain.billing import DraftResult, Period, WorklogFact, compute_draft
+from ..domain.billing import DraftResult, Period, compute_draft
 from ..domain.cdm import Application, Customer
 from ..domain.errors import NotFound
 from . import container
@@ -41,12 +42,27 @@ def compute_prefill(application_key: str, period: Period) -> Prefill:
         raise NotFound(f"no application {application_key!r}", details={"application_key": application_key})
     config = load_billing_configuration(c.db, application_key, period.first_day, period.last_day)
     terms_days = c.db.run(_payment_terms_days)
-    rows = reader.worklog_facts(application.jira_project_keys, period.first_day, period.last_day) \
-        if application.is_active_between(period.first_day, period.last_day) else []
-    facts = [WorklogFact(**row) for row in rows]
-    result = compute_draft(application, period, facts, rules=config.rules,
-                           classifications=config.classifications, exclusions=config.exclusions,
-                           settings=config.settings, data_as_of=application.updated_at)
+    active = application.is_active_between(period.first_day, period.last_day)
+    # Reading and pricing a month allocate a few objects per worklog (hundreds of thousands in the largest
+    # application-month), all alive until the draft is built. CPython's cyclic collector would walk them,
+    # and the rest of the heap, dozens of times meanwhile with nothing to free: that cost more than the
+    # rules. So it is paused here (reference counting still frees memory) and resumed once the facts are
+    # gone. Resumed only by whoever paused it, so concurrent prefills cannot leave it off.
+    resume_gc = gc.isenabled()
+    if resume_gc:
+        gc.disable()
+    try:
+        # The facts go straight in, not through a local: they are freed before the collector resumes.
+        result = compute_draft(
+            application, period,
+            reader.worklog_facts(application.jira_project_keys, period.first_day, period.last_day,
+                                 as_facts=True) if active else [],
+            rules=config.rules, classifications=config.classifications, exclusions=config.exclusions,
+            settings=config.settings, data_as_of=application.updated_at,
+        )
+    finally:
+        if resume_gc:
+            gc.enable()
     customer = reader.customer(application.customer_key)
     return Prefill(application, customer, result, terms_days)
 
