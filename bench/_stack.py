@@ -38,11 +38,15 @@ def bench_container(scale: int = 10, database: str = "proxima_bench"):
 
 def reset_invoices(container) -> None:
     """Drop the drafts a previous run created (audit rows too: this is a scratch benchmark database)."""
+    audit = ("invoicing.invoice_events", "invoicing.invoice_edit_history")
+
     def work(conn):
-        conn.execute("ALTER TABLE invoicing.invoice_events DISABLE TRIGGER USER")
+        for table in audit:
+            conn.execute(f"ALTER TABLE {table} DISABLE TRIGGER USER")
         conn.execute("TRUNCATE invoicing.invoice_events, invoicing.invoice_edit_history, "
                      "invoicing.invoice_line_items, invoicing.integration_jobs, invoicing.invoices")
-        conn.execute("ALTER TABLE invoicing.invoice_events ENABLE TRIGGER USER")
+        for table in audit:
+            conn.execute(f"ALTER TABLE {table} ENABLE TRIGGER USER")
 
     container.db.run(work)
 
