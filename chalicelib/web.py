@@ -46,7 +46,6 @@ class ApiRequest:
     """What a view needs of the request, with the authenticated principal (None on open routes)."""
 
     method: str
-    path: str
     headers: dict[str, str]
     query: dict[str, str]
     params: dict[str, str]
@@ -118,7 +117,6 @@ def endpoint(app: Any, *, auth: bool = True) -> Callable[[Callable[..., Any]], C
             try:
                 request = ApiRequest(
                     method=current.method,
-                    path=current.context.get("resourcePath", "") if current.context else "",
                     headers={k.lower(): v for k, v in (current.headers or {}).items()},
                     query=dict(current.query_params or {}),
                     params=params,

@@ -4,7 +4,7 @@ from __future__ import annotations
 import logging
 import time
 from contextlib import contextmanager
-from typing import Any, Callable, Iterator, TypeVar
+from typing import Callable, Iterator, TypeVar
 
 import psycopg
 from psycopg import errors as pg_errors
@@ -98,10 +98,3 @@ class Database:
             self._pool.close()
             self._opened = False
 
-
-def fetch_all(conn: psycopg.Connection, sql: str, params: Any = None) -> list[dict[str, Any]]:
-    return conn.execute(sql, params).fetchall()
-
-
-def fetch_one(conn: psycopg.Connection, sql: str, params: Any = None) -> dict[str, Any] | None:
-    return conn.execute(sql, params).fetchone()

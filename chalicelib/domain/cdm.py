@@ -1,7 +1,7 @@
 """Read models of the CDM data synced into ClickHouse: flat, immutable, Decimals for money."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 
@@ -70,11 +70,3 @@ class Contact:
     is_primary: bool
     updated_at: datetime | None = None
 
-
-@dataclass(frozen=True)
-class ClientListing:
-    """An application joined (in Python) with the name of its customer."""
-
-    application: Application
-    customer_name: str | None
-    extra: dict = field(default_factory=dict)

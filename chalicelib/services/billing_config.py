@@ -362,6 +362,7 @@ class BillingConfiguration:
     classifications: Mapping[str, str] = field(default_factory=dict)
     exclusions: tuple[EmployeeExclusion, ...] = ()
     settings: BillingSettings = field(default_factory=BillingSettings)
+    payment_terms_days: int = 10
 
 
 def _rate_rule(row: Mapping[str, Any]) -> RateRule:
@@ -387,6 +388,7 @@ def load_billing_configuration(conn_or_db: Any, application_key: str, period_fir
     (read in a transaction of its own). No permission check: the caller has done it."""
     def work(conn: Any) -> BillingConfiguration:
         store = _store()
+        stored = store.settings(conn, ["category_map", "payment_terms_days", "rounding_increment_minutes"])
         return BillingConfiguration(
             rules=tuple(_rate_rule(r) for r in store.rate_rules_overlapping(
                 conn, application_key, period_first_day, period_last_day)),
@@ -394,7 +396,8 @@ def load_billing_configuration(conn_or_db: Any, application_key: str, period_fir
             exclusions=tuple(_exclusion(r) for r in store.exclusions_overlapping(
                 conn, application_key, period_first_day, period_last_day)),
             settings=BillingSettings.from_mapping(
-                store.settings(conn, ["rounding_increment_minutes", "category_map"])),
+                {k: v for k, v in stored.items() if k != "payment_terms_days"}),
+            payment_terms_days=int(stored.get("payment_terms_days", 10)),
         )
 
     return conn_or_db.run(work) if hasattr(conn_or_db, "run") else work(conn_or_db)

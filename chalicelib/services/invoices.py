@@ -41,7 +41,6 @@ def compute_prefill(application_key: str, period: Period) -> Prefill:
     if application is None:
         raise NotFound(f"no application {application_key!r}", details={"application_key": application_key})
     config = load_billing_configuration(c.db, application_key, period.first_day, period.last_day)
-    terms_days = c.db.run(_payment_terms_days)
     active = application.is_active_between(period.first_day, period.last_day)
     # Reading and pricing a month allocate a few objects per worklog (hundreds of thousands in the largest
     # application-month), all alive until the draft is built. CPython's cyclic collector would walk them,
@@ -64,12 +63,8 @@ def compute_prefill(application_key: str, period: Period) -> Prefill:
         if resume_gc:
             gc.enable()
     customer = reader.customer(application.customer_key)
-    return Prefill(application, customer, result, terms_days)
+    return Prefill(application, customer, result, config.payment_terms_days)
 
-
-def _payment_terms_days(conn: Any) -> int:
-    row = conn.execute("SELECT value FROM invoicing.app_settings WHERE key = 'payment_terms_days'").fetchone()
-    return int(row["value"]) if row else 10
 
 
 def _customer_view(customer: Customer | None) -> dict[str, Any] | None:

@@ -5,7 +5,6 @@ import json
 from decimal import Decimal
 from datetime import date
 
-import pytest
 
 from chalicelib.domain.billing import Period
 from chalicelib.services import generation, queue_worker

@@ -10,7 +10,6 @@ import pytest
 
 from infra.local.clickhouse_admin import TABLES, NotEmbedded, admin_client
 from infra.local.seed import (DEMO_TAG, LARGEST_APPLICATION, build_model, seed_clickhouse, seed_postgres)
-from infra.local.stack import embedded_clickhouse_url, embedded_postgres
 
 
 # chdb allows one data directory per process: every test here shares one path. If a conftest provides a
