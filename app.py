@@ -3,13 +3,15 @@ from aws_lambda_powertools import Logger
 from chalice import Chalice, Cron
 
 from chalicelib import web
-from chalicelib.services import auth, billing_config, clients, generation, health, invoices, queue_worker
+from chalicelib.services import (auth, billing_config, clients, editing, generation, health, invoice_pdf, invoices,
+                                 lifecycle, queue_worker, registry)
 
 # Logs go through the Powertools logger (JSON); Chalice must not add a second handler to the same name.
 app = Chalice(app_name="proxima-invoice", configure_logs=False)
 logger = Logger(service="proxima-invoice")
 app.register_middleware(web.logging_middleware(logger), "all")
 app.register_middleware(web.uniform_errors, "http")
+app.api.binary_types.append("application/pdf")
 endpoint = web.endpoint
 
 
@@ -93,10 +95,89 @@ def create_invoice(request):
     return web.Reply(invoices.create_draft(request.principal, request.json()), status=201)
 
 
+@app.route("/api/invoices", methods=["GET"])
+@endpoint(app)
+def list_invoices(request):
+    return registry.list_invoices(request.principal, request.query)
+
+
 @app.route("/api/invoices/{invoice_id}", methods=["GET"])
 @endpoint(app)
 def get_invoice(request):
-    return invoices.get_invoice(request.principal, request.params["invoice_id"])
+    return web.with_etag(invoices.get_invoice(request.principal, request.params["invoice_id"]))
+
+
+@app.route("/api/invoices/{invoice_id}", methods=["PATCH"])
+@endpoint(app)
+def update_invoice(request):
+    return web.with_etag(editing.update_header(request.principal, request.params["invoice_id"],
+                                               request.header("if-match"), request.json()))
+
+
+@app.route("/api/invoices/{invoice_id}/lines", methods=["POST"])
+@endpoint(app)
+def add_invoice_line(request):
+    return web.with_etag(editing.add_line(request.principal, request.params["invoice_id"],
+                                          request.header("if-match"), request.json()), status=201)
+
+
+@app.route("/api/invoices/{invoice_id}/lines/{line_id}", methods=["PATCH"])
+@endpoint(app)
+def update_invoice_line(request):
+    return web.with_etag(editing.update_line(request.principal, request.params["invoice_id"],
+                                             request.params["line_id"], request.header("if-match"), request.json()))
+
+
+@app.route("/api/invoices/{invoice_id}/lines/{line_id}", methods=["DELETE"])
+@endpoint(app)
+def delete_invoice_line(request):
+    return web.with_etag(editing.delete_line(request.principal, request.params["invoice_id"], request.params["line_id"],
+                                             request.header("if-match"), request.json(required=False)))
+
+
+def _action_route(action: str, status: int = 200):
+    """POST /api/invoices/{id}/<action>: one route per status-machine action (DESIGN §4)."""
+
+    @app.route(f"/api/invoices/{{invoice_id}}/{action}", methods=["POST"], name=f"invoice_{action.replace('-', '_')}")
+    @endpoint(app)
+    def view(request):
+        return web.with_etag(lifecycle.run_action(request.principal, action, request.params["invoice_id"],
+                                                  request.header("if-match"), request.json(required=False)),
+                             status=status)
+
+    return view
+
+
+for _action in ("finalize", "approve", "reject", "send", "accept", "pay", "cancel"):
+    _action_route(_action)
+_action_route("credit-note", status=201)
+
+
+@app.route("/api/invoices/{invoice_id}/pdf", methods=["GET"])
+@endpoint(app)
+def get_invoice_pdf(request):
+    pdf, filename = invoice_pdf.stored_pdf(request.principal, request.params["invoice_id"])
+    return web.Reply(pdf, headers={"Content-Type": "application/pdf",
+                                   "Content-Disposition": f'inline; filename="{filename}"'})
+
+
+@app.route("/api/invoices/{invoice_id}/preview", methods=["GET"])
+@endpoint(app)
+def preview_invoice(request):
+    return web.Reply(invoice_pdf.preview(request.principal, request.params["invoice_id"]),
+                     headers={"Content-Type": "text/html; charset=utf-8"})
+
+
+@app.route("/api/invoices/{invoice_id}/events", methods=["GET"])
+@endpoint(app)
+def list_invoice_events(request):
+    return registry.events(request.principal, request.params["invoice_id"])
+
+
+@app.route("/api/invoices/{invoice_id}/history", methods=["GET"])
+@endpoint(app)
+def list_invoice_history(request):
+    return registry.history(request.principal, request.params["invoice_id"])
 
 
 # --- billing configuration (DESIGN §3 rules 3, 5, 7; §8) ---------------------------------------

@@ -82,6 +82,11 @@ class ApiRequest:
         return self.headers.get(name.lower())
 
 
+def with_etag(view: dict[str, Any], status: int = 200) -> Reply:
+    """A versioned resource with its version as ETag, for the client's next If-Match."""
+    return Reply(view, status=status, headers={"ETag": f'"{view["version"]}"'})
+
+
 def error_body(code: str, message: str, details: Any = None) -> dict[str, Any]:
     return {"error": {"code": code, "message": message, "details": details}}
 

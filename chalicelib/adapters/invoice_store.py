@@ -16,7 +16,7 @@ _HEADER_COLUMNS = (
     "kind", "corrects_id", "application_key", "customer_key", "period", "deal_type", "currency", "status",
     "source", "issue_date", "due_date", "payment_terms", "notes", "contract_number", "contract_date",
     "subtotal", "vat_rate", "vat_amount", "total", "left_out", "warnings", "data_as_of", "created_by",
-    "hours_summary",
+    "hours_summary", "customer_name",
 )
 _JSON_COLUMNS = {"left_out", "warnings", "billing_contact", "customer_snapshot", "trace", "payload",
                  "hours_summary"}
@@ -85,18 +85,208 @@ _SELECT = """
 SELECT id::text AS id, kind, corrects_id::text AS corrects_id, application_key, customer_key, period,
        deal_type, currency, status, source, number, version, issue_date, due_date, payment_terms, notes,
        billing_contact, contract_number, contract_date, subtotal, vat_rate, vat_amount, total, left_out,
-       warnings, hours_summary, data_as_of, customer_snapshot, pdf_sha256, finalized_at, approved_at, sent_at, accepted_at,
-       paid_at, cancelled_at, status_reason, created_at, updated_at
+       warnings, hours_summary, data_as_of, customer_snapshot, customer_name, pdf_sha256,
+       finalized_by::text AS finalized_by, finalized_at, approved_by::text AS approved_by, approved_at,
+       sent_at, accepted_at, paid_at, cancelled_at, status_reason, planfact_operation_id, didox_document_id,
+       didox_status, created_by::text AS created_by, created_at, updated_at
 FROM invoicing.invoices
 """
 
 
-def load_invoice(conn: psycopg.Connection, invoice_id: str) -> dict[str, Any]:
-    row = conn.execute(_SELECT + " WHERE id = %s::uuid", (invoice_id,)).fetchone()
+def load_invoice(conn: psycopg.Connection, invoice_id: str, *, lock: bool = False,
+                 with_trace: bool = False) -> dict[str, Any]:
+    """The invoice with its lines; ``lock`` takes the row lock every command on it holds until commit."""
+    row = conn.execute(_SELECT + " WHERE id = %s::uuid" + (" FOR UPDATE" if lock else ""),
+                       (invoice_id,)).fetchone()
     if row is None:
         raise NotFound(f"no invoice {invoice_id}", details={"id": invoice_id})
-    row["lines"] = conn.execute(
-        "SELECT id::text AS id, position, category, description, quantity, unit, unit_price, multiplier,"
-        " amount, raw_minutes, billed_minutes, worklog_ids FROM invoicing.invoice_line_items"
-        " WHERE invoice_id = %s::uuid ORDER BY position", (invoice_id,)).fetchall()
+    row["lines"] = load_lines(conn, invoice_id, with_trace=with_trace)
     return row
+
+
+def load_lines(conn: psycopg.Connection, invoice_id: str, *, with_trace: bool = False) -> list[dict[str, Any]]:
+    return conn.execute(
+        "SELECT id::text AS id, position, category, description, quantity, unit, unit_price, multiplier,"
+        " amount, raw_minutes, billed_minutes, worklog_ids" + (", trace" if with_trace else "") +
+        " FROM invoicing.invoice_line_items WHERE invoice_id = %s::uuid ORDER BY position",
+        (invoice_id,)).fetchall()
+
+
+_UPDATABLE = {"status", "issue_date", "due_date", "payment_terms", "notes", "billing_contact", "contract_number",
+              "contract_date", "vat_rate", "subtotal", "vat_amount", "total", "number", "number_year",
+              "number_seq", "customer_snapshot", "customer_name", "finalized_by", "finalized_at", "approved_by",
+              "approved_at", "sent_at", "accepted_at", "paid_at", "cancelled_at", "status_reason", "pdf_data",
+              "pdf_sha256", "planfact_operation_id", "didox_document_id", "didox_status"}
+
+
+def update_invoice(conn: psycopg.Connection, invoice_id: str, values: Mapping[str, Any], *,
+                   bump_version: bool = True) -> int:
+    """Set columns (a fixed allow-list: names are interpolated) and return the new version."""
+    unknown = set(values) - _UPDATABLE
+    if unknown:
+        raise ValueError(f"not updatable: {sorted(unknown)}")
+    columns = list(values)
+    assignments = [f"{c} = %s" for c in columns] + ["updated_at = now()"]
+    if bump_version:
+        assignments.append("version = version + 1")
+    row = conn.execute(
+        f"UPDATE invoicing.invoices SET {', '.join(assignments)} WHERE id = %s::uuid RETURNING version",
+        [_adapt(c, values[c]) for c in columns] + [invoice_id]).fetchone()
+    if row is None:
+        raise NotFound(f"no invoice {invoice_id}", details={"id": invoice_id})
+    return row["version"]
+
+
+def insert_line(conn: psycopg.Connection, invoice_id: str, line: Mapping[str, Any]) -> str:
+    columns = [c for c in _LINE_COLUMNS if c in line]
+    return conn.execute(
+        f"INSERT INTO invoicing.invoice_line_items (invoice_id, {', '.join(columns)}) "
+        f"VALUES (%s, {', '.join(['%s'] * len(columns))}) RETURNING id::text AS id",
+        [invoice_id] + [_adapt(c, line[c]) for c in columns]).fetchone()["id"]
+
+
+def update_line(conn: psycopg.Connection, line_id: str, values: Mapping[str, Any]) -> None:
+    columns = [c for c in values if c in _LINE_COLUMNS]
+    conn.execute(
+        f"UPDATE invoicing.invoice_line_items SET {', '.join(f'{c} = %s' for c in columns)} WHERE id = %s::uuid",
+        [_adapt(c, values[c]) for c in columns] + [line_id])
+
+
+def delete_line(conn: psycopg.Connection, line_id: str) -> None:
+    conn.execute("DELETE FROM invoicing.invoice_line_items WHERE id = %s::uuid", (line_id,))
+
+
+def renumber_lines(conn: psycopg.Connection, invoice_id: str, ordered_ids: list[str]) -> None:
+    """Positions 1..n in the given order (the unique constraint is checked at commit)."""
+    with conn.cursor() as cur:
+        cur.executemany("UPDATE invoicing.invoice_line_items SET position = %s WHERE id = %s::uuid",
+                        [(position, line_id) for position, line_id in enumerate(ordered_ids, start=1)])
+
+
+def record_edits(conn: psycopg.Connection, invoice_id: str, edits: Iterable[Mapping[str, Any]], *,
+                 actor_id: str | None, actor_email: str, reason: str) -> None:
+    rows = [(invoice_id, e.get("line_id"), e["field"], _json(e.get("before")), _json(e.get("after")),
+             actor_id or None, actor_email, reason) for e in edits]
+    if rows:
+        with conn.cursor() as cur:
+            cur.executemany(
+                "INSERT INTO invoicing.invoice_edit_history (invoice_id, line_id, field, before, after,"
+                " actor_id, actor_email, reason) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)", rows)
+
+
+def take_number(conn: psycopg.Connection, series: str, year: int) -> int:
+    """The next value of a yearly series. The upsert holds the series row lock until the transaction
+    ends, so concurrent finalizers queue here and a rollback hands the same value to the next one:
+    gapless, never reused."""
+    return conn.execute(
+        "INSERT INTO invoicing.number_sequences AS s (series, year, last_value) VALUES (%s, %s, 1)"
+        " ON CONFLICT (series, year) DO UPDATE SET last_value = s.last_value + 1 RETURNING last_value",
+        (series, year)).fetchone()["last_value"]
+
+
+def corrections_of(conn: psycopg.Connection, invoice_id: str) -> list[dict[str, Any]]:
+    return conn.execute(
+        "SELECT id::text AS id, number, status, total, issue_date, created_at FROM invoicing.invoices"
+        " WHERE corrects_id = %s::uuid ORDER BY created_at, id", (invoice_id,)).fetchall()
+
+
+def insert_jobs(conn: psycopg.Connection, invoice_id: str, jobs: Iterable[Mapping[str, Any]]) -> list[str]:
+    """Outbox rows, written in the transaction of the state change that causes them; an idempotency key
+    already present (a retried command) adds nothing."""
+    ids = []
+    for job in jobs:
+        row = conn.execute(
+            "INSERT INTO invoicing.integration_jobs (invoice_id, job_type, idempotency_key, payload, max_attempts)"
+            " VALUES (%s, %s, %s, %s, %s) ON CONFLICT (idempotency_key) DO NOTHING RETURNING id::text AS id",
+            (invoice_id, job["job_type"], job["idempotency_key"], _json(job.get("payload") or {}),
+             job.get("max_attempts", 5))).fetchone()
+        if row:
+            ids.append(row["id"])
+    return ids
+
+
+def events(conn: psycopg.Connection, invoice_id: str) -> list[dict[str, Any]]:
+    return conn.execute(
+        "SELECT id, event_type, from_status, to_status, actor_id::text AS actor_id, actor_email, payload,"
+        " created_at FROM invoicing.invoice_events WHERE invoice_id = %s::uuid ORDER BY id",
+        (invoice_id,)).fetchall()
+
+
+def edit_history(conn: psycopg.Connection, invoice_id: str) -> list[dict[str, Any]]:
+    return conn.execute(
+        "SELECT id, line_id::text AS line_id, field, before, after, actor_id::text AS actor_id, actor_email,"
+        " reason, created_at FROM invoicing.invoice_edit_history WHERE invoice_id = %s::uuid ORDER BY id",
+        (invoice_id,)).fetchall()
+
+
+def exists(conn: psycopg.Connection, invoice_id: str) -> bool:
+    return conn.execute("SELECT 1 FROM invoicing.invoices WHERE id = %s::uuid", (invoice_id,)).fetchone() is not None
+
+
+def pdf(conn: psycopg.Connection, invoice_id: str) -> dict[str, Any]:
+    row = conn.execute("SELECT number, kind, pdf_data, pdf_sha256 FROM invoicing.invoices WHERE id = %s::uuid",
+                       (invoice_id,)).fetchone()
+    if row is None:
+        raise NotFound(f"no invoice {invoice_id}", details={"id": invoice_id})
+    return row
+
+
+def complete_jobs(conn: psycopg.Connection, invoice_id: str, job_type: str, result: Mapping[str, Any]) -> None:
+    """Close the open jobs of a kind for an invoice whose effect has just happened inline."""
+    conn.execute(
+        "UPDATE invoicing.integration_jobs SET status = 'completed', result = %s, completed_at = now(),"
+        " updated_at = now(), locked_until = NULL WHERE invoice_id = %s::uuid AND job_type = %s"
+        " AND status IN ('pending', 'running')", (_json(result), invoice_id, job_type))
+
+
+REGISTRY_COLUMNS = """id::text AS id, kind, number, status, application_key, customer_key, customer_name, period,
+       deal_type, currency, issue_date, due_date, subtotal, vat_amount, total, version,
+       corrects_id::text AS corrects_id, created_at, updated_at"""
+
+
+def _registry_filters(filters: Mapping[str, Any]) -> tuple[list[str], list[Any]]:
+    where, params = [], []
+    if filters.get("statuses"):
+        where.append("status = ANY(%s)")
+        params.append(list(filters["statuses"]))
+    for column in ("kind", "application_key", "customer_key"):
+        if filters.get(column):
+            where.append(f"{column} = %s")
+            params.append(filters[column])
+    if filters.get("period_from"):
+        where.append("period >= %s")
+        params.append(filters["period_from"])
+    if filters.get("period_to"):
+        where.append("period <= %s")
+        params.append(filters["period_to"])
+    if filters.get("q"):
+        # An invoice number is searched by prefix (index), a customer by any part of its name.
+        pattern = filters["q"].replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        where.append("(number LIKE %s OR customer_name ILIKE %s)")
+        params += [pattern.upper() + "%", "%" + pattern + "%"]
+    return where, params
+
+
+def registry_page(conn: psycopg.Connection, filters: Mapping[str, Any], limit: int,
+                  after: tuple[Any, str] | None) -> list[dict[str, Any]]:
+    """One page in the registry's stable order (newest first, id breaking ties), after a keyset cursor;
+    ``limit + 1`` rows are read so the caller knows whether another page follows."""
+    where, params = _registry_filters(filters)
+    if after is not None:
+        where.append("(created_at, id) < (%s, %s::uuid)")
+        params += [after[0], after[1]]
+    sql = (f"SELECT {REGISTRY_COLUMNS} FROM invoicing.invoices"
+           + (" WHERE " + " AND ".join(where) if where else "")
+           + " ORDER BY created_at DESC, id DESC LIMIT %s")
+    return conn.execute(sql, params + [limit + 1]).fetchall()
+
+
+def registry_totals(conn: psycopg.Connection, filters: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """Count and sums per currency over every row the filter matches (cancelled ones only when asked)."""
+    where, params = _registry_filters(filters)
+    if not filters.get("statuses"):
+        where.append("status <> 'cancelled'")
+    sql = ("SELECT currency, count(*) AS count, sum(subtotal) AS subtotal, sum(vat_amount) AS vat_amount,"
+           " sum(total) AS total FROM invoicing.invoices"
+           + (" WHERE " + " AND ".join(where) if where else "") + " GROUP BY currency ORDER BY currency")
+    return conn.execute(sql, params).fetchall()

@@ -67,7 +67,7 @@ def compute_prefill(application_key: str, period: Period) -> Prefill:
 
 
 
-def _customer_view(customer: Customer | None) -> dict[str, Any] | None:
+def customer_view(customer: Customer | None) -> dict[str, Any] | None:
     return None if customer is None else {**asdict(customer), "is_resident": customer.is_resident}
 
 
@@ -92,7 +92,7 @@ def preview(principal: Principal, body: Any, include_trace: bool = False) -> dic
         line.setdefault("id", None)
         line["position"] = position
     return {**view, "status": None, "number": None, "version": None, "id": None,
-            "customer": _customer_view(prefill.customer), "contract": _contract_view(prefill.application)}
+            "customer": customer_view(prefill.customer), "contract": _contract_view(prefill.application)}
 
 
 def _draft_rows(prefill: Prefill, actor: Principal, issue_date) -> tuple[dict, list[dict], dict]:
@@ -110,6 +110,7 @@ def _draft_rows(prefill: Prefill, actor: Principal, issue_date) -> tuple[dict, l
         "total": result.total, "left_out": full["left_out"], "warnings": full["warnings"],
         "hours_summary": {"hours": full["hours"], "included_hours": full["included_hours"]},
         "data_as_of": result.data_as_of, "created_by": actor.user_id or None,
+        "customer_name": prefill.customer.name if prefill.customer else "",
     }
     lines = full["lines"]
     event = {"event_type": EVENT_CREATED, "actor_id": actor.user_id, "actor_email": actor.email,
@@ -145,13 +146,26 @@ def get_invoice(principal: Principal, invoice_id: str) -> dict[str, Any]:
     from ..adapters import invoice_store
 
     authorize(principal, "read")
-    _require_uuid(invoice_id)
-    row = container.current().db.run(lambda conn: invoice_store.load_invoice(conn, invoice_id))
-    return _invoice_view(row)
+    require_uuid(invoice_id)
+
+    def load(conn):
+        row = invoice_store.load_invoice(conn, invoice_id)
+        row["corrections"] = invoice_store.corrections_of(conn, invoice_id)
+        if row["corrects_id"]:
+            row["corrects_number"] = invoice_store.load_invoice(conn, row["corrects_id"])["number"]
+        return row
+
+    return invoice_view(container.current().db.run(load))
 
 
-def _invoice_view(row: Mapping[str, Any]) -> dict[str, Any]:
+def invoice_view(row: Mapping[str, Any]) -> dict[str, Any]:
+    """The API shape of a saved invoice (DESIGN §8) plus what a reader acts on: allowed actions,
+    corrections, whether the PDF exists."""
+    from ..domain.status import allowed_actions
+
     view = dict(row)
+    view["allowed_actions"] = allowed_actions(row["status"])
+    view["pdf_available"] = row.get("pdf_sha256") is not None
     summary = view.pop("hours_summary") or {}
     view["hours"] = summary.get("hours")
     view["included_hours"] = summary.get("included_hours")
@@ -159,15 +173,16 @@ def _invoice_view(row: Mapping[str, Any]) -> dict[str, Any]:
     if snapshot is not None:
         view["customer"] = snapshot
     else:
-        view["customer"] = _customer_view(container.current().clickhouse.customer(row["customer_key"]))
+        view["customer"] = customer_view(container.current().clickhouse.customer(row["customer_key"]))
     view["contract"] = {"number": row["contract_number"], "date": row["contract_date"]}
     return view
 
 
-def _require_uuid(text: str) -> None:
+def require_uuid(text: str, what: str = "invoice") -> None:
+    """A path id that is not a UUID names nothing: 404, before any query."""
     import uuid
 
     try:
         uuid.UUID(text)
     except (ValueError, AttributeError, TypeError):
-        raise NotFound(f"no invoice {text!r}", details={"id": text}) from None
+        raise NotFound(f"no {what} {text!r}", details={"id": text}) from None

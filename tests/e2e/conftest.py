@@ -36,8 +36,10 @@ class Api:
             hdrs["Authorization"] = f"Bearer {token}"
         payload = raw if raw is not None else (json.dumps(body) if body is not None else None)
         response = getattr(self.client.http, method.lower())(path, headers=hdrs, body=payload)
-        data = json.loads(response.body) if response.body else None
-        return response.status_code, data, response.headers
+        is_json = response.headers.get("Content-Type", "application/json").startswith("application/json")
+        data = json.loads(response.body) if response.body and is_json else response.body
+        # Header names are case-insensitive: the tests read them in lower case.
+        return response.status_code, data, {k.lower(): v for k, v in response.headers.items()}
 
     def login(self, role):
         status, data, _ = self.call("POST", "/api/auth/login", {"email": f"{role}@test.local", "password": PASSWORD})

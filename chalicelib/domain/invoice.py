@@ -1,0 +1,166 @@
+"""The invoice aggregate's rules beyond pricing (DESIGN §4): what a draft edit may change, how an edited
+line is priced, when an invoice may be finalized, numbering, credit notes and separation of duties.
+
+Pure: the lifecycle services load rows, call these functions and save what they return.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Any
+
+from .billing import Totals, line_amount, recompute_totals
+from .errors import Forbidden, StaleVersion, ValidationFailed
+from .money import ZERO, round_money
+
+INVOICE, CREDIT_NOTE = "invoice", "credit_note"
+
+# Header fields a user may change on a draft. Everything else (customer, period, deal type, currency,
+# totals) is derived: totals by the server, the rest by the contract the draft was prefilled from.
+EDITABLE_FIELDS = ("issue_date", "due_date", "payment_terms", "notes", "billing_contact", "contract_number",
+                   "contract_date", "vat_rate")
+LINE_FIELDS = ("category", "description", "quantity", "unit", "unit_price", "multiplier")
+
+_MULTIPLIER_PLACES = Decimal("0.0001")
+
+
+@dataclass(frozen=True)
+class FieldChange:
+    """One edited value, as ``invoice_edit_history`` records it."""
+
+    field: str
+    before: Any
+    after: Any
+    line_id: str | None = None
+
+
+def changes_between(before: Mapping[str, Any], after: Mapping[str, Any], fields: Iterable[str],
+                    line_id: str | None = None) -> list[FieldChange]:
+    """The fields whose value differs; a PATCH that repeats the current value records nothing."""
+    return [FieldChange(name, before.get(name), after[name], line_id)
+            for name in fields if name in after and _comparable(before.get(name)) != _comparable(after[name])]
+
+
+def _comparable(value: Any) -> Any:
+    # 40 and 40.00 are the same price; NUMERIC comes back as Decimal('40.00').
+    return value.normalize() if isinstance(value, Decimal) else value
+
+
+def check_version(current: int, expected: int) -> None:
+    """Optimistic concurrency: the caller edited what it read at ``expected``."""
+    if current != expected:
+        raise StaleVersion(
+            f"the invoice changed since you read it (your version {expected}, current {current}); "
+            "reload it and apply your change again",
+            details={"expected_version": expected, "current_version": current})
+
+
+def check_dates(issue_date: date | None, due_date: date | None) -> None:
+    if issue_date is not None and due_date is not None and due_date < issue_date:
+        raise ValidationFailed("the due date cannot be before the issue date",
+                               details=[{"field": "due_date", "problem": "before issue_date"}])
+
+
+def due_date_for(issue_date: date, payment_terms_days: int) -> date:
+    return issue_date + timedelta(days=payment_terms_days)
+
+
+def price_line(values: Mapping[str, Any], previous: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """A line's stored values after an edit: ``amount`` always recomputed as quantity × unit price.
+
+    ``unit_price`` is the printed (already multiplied) price. When only the multiplier changes, the price
+    follows it from the same base rate (40.00 at ×1.5 = 60.00 → ×2 = 80.00), so a person who raises a
+    multiplier sees the amount move; when both are given, the price given wins.
+    """
+    line = {**(previous or {}), **values}
+    if previous is not None and "multiplier" in values and "unit_price" not in values:
+        old = Decimal(previous["multiplier"])
+        line["unit_price"] = round_money(Decimal(previous["unit_price"]) / old * Decimal(values["multiplier"]))
+    line["multiplier"] = Decimal(line.get("multiplier", 1)).quantize(_MULTIPLIER_PLACES)
+    line["quantity"] = round_money(Decimal(line["quantity"]))
+    line["unit_price"] = round_money(Decimal(line["unit_price"]))
+    line["amount"] = line_amount(line["quantity"], line["unit_price"])
+    return line
+
+
+def totals_for(lines: Iterable[Mapping[str, Any]], vat_rate: Decimal) -> Totals:
+    """The same rule 10 as the prefill: subtotal of printed amounts, VAT once on the subtotal."""
+    return recompute_totals(lines, vat_rate)
+
+
+def check_finalizable(kind: str, header: Mapping[str, Any], lines: Sequence[Mapping[str, Any]],
+                      credit_room: Decimal | None = None) -> None:
+    """What must hold before a number is given: ``credit_room`` is what the original can still be
+    credited (its total minus the credit notes already finalized), for credit notes only."""
+    problems = []
+    if not lines:
+        problems.append({"field": "lines", "problem": "an invoice needs at least one line"})
+    if header.get("issue_date") is None:
+        problems.append({"field": "issue_date", "problem": "required to finalize"})
+    if header.get("due_date") is None:
+        problems.append({"field": "due_date", "problem": "required to finalize"})
+    total = Decimal(header["total"])
+    if kind == INVOICE and total <= ZERO:
+        problems.append({"field": "total", "problem": "an invoice must total more than zero"})
+    if kind == CREDIT_NOTE:
+        if total >= ZERO:
+            problems.append({"field": "total", "problem": "a credit note must total less than zero"})
+        elif credit_room is not None and -total > credit_room:
+            problems.append({"field": "total", "problem": f"the original invoice can only be credited "
+                                                          f"{credit_room} more"})
+    if problems:
+        raise ValidationFailed("the invoice cannot be finalized yet", details=problems)
+    check_dates(header.get("issue_date"), header.get("due_date"))
+
+
+def format_number(prefix: str, year: int, sequence: int) -> str:
+    """``PRX-2026-0042``: the yearly series of DESIGN §4 (more than 9999 in a year still sorts per width)."""
+    return f"{prefix}-{year}-{sequence:04d}"
+
+
+def series_for(kind: str, invoice_prefix: str, credit_note_prefix: str) -> str:
+    return credit_note_prefix if kind == CREDIT_NOTE else invoice_prefix
+
+
+def check_separation_of_duties(enabled: bool, finalized_by: str | None, approver_id: str | None) -> None:
+    """Four eyes: whoever finalized an invoice may not approve it (when the setting is on)."""
+    if enabled and finalized_by and approver_id and str(finalized_by) == str(approver_id):
+        raise Forbidden("separation of duties: the person who finalized an invoice cannot approve it",
+                        details={"rule": "separation_of_duties"})
+
+
+def credit_note_lines(lines: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """The original's lines negated (quantity and amount), same prices and worklogs, positions kept."""
+    negated = []
+    for line in lines:
+        copy = {key: line[key] for key in ("position", "category", "description", "unit", "unit_price",
+                                           "multiplier", "raw_minutes", "billed_minutes", "worklog_ids")}
+        copy["quantity"] = -Decimal(line["quantity"])
+        copy["amount"] = -Decimal(line["amount"])
+        copy["trace"] = []
+        negated.append(copy)
+    return negated
+
+
+def credit_room(original_total: Decimal, credited: Iterable[Decimal]) -> Decimal:
+    """How much of the original remains to be credited: its total plus the (negative) credit notes."""
+    return Decimal(original_total) + sum((Decimal(c) for c in credited), ZERO)
+
+
+def parse_if_match(value: str | None) -> int | None:
+    """``"3"``, ``W/"3"`` or ``3`` → 3; absent → None; anything else → ValueError."""
+    if value is None or not value.strip():
+        return None
+    text = value.strip()
+    if text.startswith("W/"):
+        text = text[2:]
+    text = text.strip('"')
+    if not text.isdigit():
+        raise ValueError(f"If-Match must be the invoice version as an ETag, e.g. \"3\"; got {value!r}")
+    return int(text)
+
+
+def etag(version: int) -> str:
+    return f'"{version}"'

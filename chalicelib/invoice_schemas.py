@@ -1,0 +1,129 @@
+"""Request models of the invoice lifecycle (DESIGN §4): draft edits, lines, transitions, the registry."""
+from __future__ import annotations
+
+import re
+from datetime import date
+from decimal import Decimal
+from typing import Annotated, Literal
+
+from pydantic import Field, field_validator
+
+from .domain.status import STATUSES
+from .schemas import Strict
+
+Money = Annotated[Decimal, Field(max_digits=16, decimal_places=2, allow_inf_nan=False)]
+Reason = Annotated[str, Field(max_length=2000)]
+Text = Annotated[str, Field(max_length=4000)]
+Unit = Literal["hour", "month", "fixed"]
+_PERIOD = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
+
+
+class BillingContact(Strict):
+    name: Annotated[str, Field(max_length=200)] = ""
+    email: Annotated[str, Field(max_length=320)] = ""
+    phone: Annotated[str, Field(max_length=50)] = ""
+
+
+class InvoicePatch(Strict):
+    """Header fields of a draft; only the fields present change. ``reason`` goes to the edit history."""
+
+    issue_date: date | None = None
+    due_date: date | None = None
+    payment_terms: Annotated[str, Field(max_length=1000)] | None = None
+    notes: Text | None = None
+    billing_contact: BillingContact | None = None
+    contract_number: Annotated[str, Field(max_length=100)] | None = None
+    contract_date: date | None = None
+    vat_rate: Annotated[Decimal, Field(ge=0, lt=100, max_digits=5, decimal_places=2)] | None = None
+    reason: Reason = ""
+
+    @field_validator("issue_date", "due_date", "payment_terms", "notes", "contract_number", "vat_rate")
+    @classmethod
+    def _not_null(cls, value):
+        # null is accepted only where clearing makes sense (billing_contact, contract_date).
+        if value is None:
+            raise ValueError("cannot be null")
+        return value
+
+
+class LineInput(Strict):
+    """A line added by hand: amount = quantity × unit_price (computed by the server)."""
+
+    category: Annotated[str, Field(max_length=200)] = ""
+    description: Annotated[str, Field(min_length=1, max_length=2000)]
+    quantity: Money
+    unit: Unit = "hour"
+    unit_price: Money
+    multiplier: Annotated[Decimal, Field(gt=0, le=1000, max_digits=8, decimal_places=4)] = Decimal(1)
+    position: Annotated[int, Field(ge=1, le=10000)] | None = None
+    reason: Reason = ""
+
+
+class LinePatch(Strict):
+    category: Annotated[str, Field(max_length=200)] | None = None
+    description: Annotated[str, Field(min_length=1, max_length=2000)] | None = None
+    quantity: Money | None = None
+    unit: Unit | None = None
+    unit_price: Money | None = None
+    multiplier: Annotated[Decimal, Field(gt=0, le=1000, max_digits=8, decimal_places=4)] | None = None
+    position: Annotated[int, Field(ge=1, le=10000)] | None = None
+    reason: Reason = ""
+
+    @field_validator("category", "description", "quantity", "unit", "unit_price", "multiplier", "position")
+    @classmethod
+    def _not_null(cls, value):
+        if value is None:
+            raise ValueError("cannot be null")
+        return value
+
+
+class LineDelete(Strict):
+    reason: Reason = ""
+
+
+class TransitionRequest(Strict):
+    """Body of finalize/approve/reject/send/accept/cancel; reject and cancel require a reason."""
+
+    reason: Reason = ""
+
+
+class PayRequest(Strict):
+    paid_on: date | None = None
+    reference: Annotated[str, Field(max_length=200)] = ""
+    reason: Reason = ""
+
+
+class CreditNoteRequest(Strict):
+    reason: Annotated[str, Field(min_length=1, max_length=2000)]
+
+
+class RegistryQuery(Strict):
+    """Query parameters of ``GET /api/invoices`` (all strings on the wire)."""
+
+    status: str | None = None
+    kind: Literal["invoice", "credit_note"] | None = None
+    application_key: Annotated[str, Field(max_length=100)] | None = None
+    customer_key: Annotated[str, Field(max_length=100)] | None = None
+    period_from: str | None = None
+    period_to: str | None = None
+    q: Annotated[str, Field(min_length=1, max_length=100)] | None = None
+    limit: Annotated[int, Field(ge=1, le=200)] = 50
+    cursor: Annotated[str, Field(max_length=500)] | None = None
+
+    @field_validator("status")
+    @classmethod
+    def _statuses(cls, value):
+        if value is None:
+            return None
+        statuses = [s.strip() for s in value.split(",") if s.strip()]
+        unknown = [s for s in statuses if s not in STATUSES]
+        if unknown or not statuses:
+            raise ValueError(f"unknown status {', '.join(unknown) or value!r}; one or more of {', '.join(STATUSES)}")
+        return ",".join(statuses)
+
+    @field_validator("period_from", "period_to")
+    @classmethod
+    def _period(cls, value):
+        if value is not None and not _PERIOD.match(value):
+            raise ValueError("a calendar month YYYY-MM")
+        return value

@@ -1,0 +1,170 @@
+"""Editing drafts (DESIGN §4): header changes and line add/edit/delete, each under ``If-Match``, each
+recorded field by field in ``invoice_edit_history`` in the transaction that makes it."""
+from __future__ import annotations
+
+from dataclasses import asdict
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any, Callable, Mapping
+
+from .. import invoice_schemas as schemas
+from ..domain import invoice as rules
+from ..domain.access import Principal, authorize
+from ..domain.errors import BadRequest, NotFound, PreconditionRequired, ValidationFailed
+from ..domain.status import check_action
+from ..schemas import parse
+from . import container
+from .invoices import get_invoice, require_uuid
+
+if TYPE_CHECKING:
+    import psycopg
+
+# Derived values recorded with each edit, so the history explains how the totals moved.
+_TOTAL_FIELDS = ("subtotal", "vat_amount", "total")
+
+
+def expected_version(if_match: str | None, *, required: bool = True) -> int | None:
+    """The version an ``If-Match`` header names: missing → 428 (when required), malformed → 400."""
+    try:
+        version = rules.parse_if_match(if_match)
+    except ValueError as exc:
+        raise BadRequest(str(exc), details={"header": "If-Match"}) from None
+    if version is None and required:
+        raise PreconditionRequired("this change needs an If-Match header with the invoice version "
+                                   "(the ETag of your last read)", details={"header": "If-Match"})
+    return version
+
+
+def _edit(principal: Principal, invoice_id: str, if_match: str | None,
+          change: Callable[["psycopg.Connection", dict[str, Any]], tuple[list[rules.FieldChange], str]]
+          ) -> dict[str, Any]:
+    """Lock the draft, check version and status, apply ``change``, recompute totals, record the history."""
+    from ..adapters import invoice_store as store
+    authorize(principal, "edit_invoices")
+    require_uuid(invoice_id)
+    expected = expected_version(if_match)
+
+    def work(conn: "psycopg.Connection") -> str:
+        invoice = store.load_invoice(conn, invoice_id, lock=True)
+        check_action(invoice["status"], "edit")
+        rules.check_version(invoice["version"], expected)
+        edits, reason = change(conn, invoice)
+        if not edits:
+            return invoice_id
+        lines = store.load_lines(conn, invoice_id)
+        totals = asdict(rules.totals_for(lines, invoice["vat_rate"]))
+        edits += rules.changes_between(invoice, totals, _TOTAL_FIELDS)
+        store.update_invoice(conn, invoice_id, totals)
+        store.record_edits(conn, invoice_id, [asdict(e) for e in edits], actor_id=principal.user_id,
+                           actor_email=principal.email, reason=reason)
+        return invoice_id
+
+    container.current().db.run(work)
+    return get_invoice(principal, invoice_id)
+
+
+def update_header(principal: Principal, invoice_id: str, if_match: str | None, body: Any) -> dict[str, Any]:
+    """PATCH /api/invoices/{id}."""
+    from ..adapters import invoice_store as store
+
+    patch = parse(schemas.InvoicePatch, body)
+    values = patch.model_dump(exclude_unset=True, exclude={"reason"})
+    if not values:
+        raise ValidationFailed("nothing to change: give at least one of " + ", ".join(rules.EDITABLE_FIELDS))
+
+    def change(conn, invoice):
+        rules.check_dates(values.get("issue_date", invoice["issue_date"]),
+                          values.get("due_date", invoice["due_date"]))
+        edits = rules.changes_between(invoice, values, rules.EDITABLE_FIELDS)
+        if edits:
+            store.update_invoice(conn, invoice_id, {e.field: e.after for e in edits}, bump_version=False)
+            if any(e.field == "vat_rate" for e in edits):
+                invoice["vat_rate"] = values["vat_rate"]
+        return edits, patch.reason
+
+    return _edit(principal, invoice_id, if_match, change)
+
+
+def _check_sign(kind: str, line: Mapping[str, Any]) -> None:
+    quantity = Decimal(line["quantity"])
+    if kind == rules.INVOICE and quantity < 0:
+        raise ValidationFailed("an invoice line cannot have a negative quantity (a discount is a negative price)",
+                               details=[{"field": "quantity", "problem": "negative"}])
+    if kind == rules.CREDIT_NOTE and (quantity > 0 or Decimal(line["unit_price"]) < 0):
+        raise ValidationFailed("a credit note line credits: quantity ≤ 0 and unit price ≥ 0",
+                               details=[{"field": "quantity", "problem": "must not be positive"}])
+
+
+def _line_view(line: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: line[k] for k in ("position", *rules.LINE_FIELDS, "amount") if k in line}
+
+
+def _place(conn, invoice_id: str, line_id: str, position: int | None) -> None:
+    from ..adapters import invoice_store as store
+
+    ids = [line["id"] for line in store.load_lines(conn, invoice_id) if line["id"] != line_id]
+    at = len(ids) if position is None else min(position - 1, len(ids))
+    ids.insert(at, line_id)
+    store.renumber_lines(conn, invoice_id, ids)
+
+
+def add_line(principal: Principal, invoice_id: str, if_match: str | None, body: Any) -> dict[str, Any]:
+    """POST /api/invoices/{id}/lines."""
+    from ..adapters import invoice_store as store
+
+    request = parse(schemas.LineInput, body)
+    values = request.model_dump(exclude={"reason", "position"})
+
+    def change(conn, invoice):
+        line = rules.price_line(values)
+        _check_sign(invoice["kind"], line)
+        line_id = store.insert_line(conn, invoice_id, {**line, "position": 10001 + len(invoice["lines"])})
+        _place(conn, invoice_id, line_id, request.position)
+        return [rules.FieldChange("line", None, _line_view(line), line_id)], request.reason
+
+    return _edit(principal, invoice_id, if_match, change)
+
+
+def _find_line(invoice: Mapping[str, Any], line_id: str) -> dict[str, Any]:
+    for line in invoice["lines"]:
+        if line["id"] == line_id:
+            return line
+    raise NotFound(f"invoice {invoice['id']} has no line {line_id}", details={"line_id": line_id})
+
+
+def update_line(principal: Principal, invoice_id: str, line_id: str, if_match: str | None, body: Any) -> dict[str, Any]:
+    """PATCH /api/invoices/{id}/lines/{line_id}."""
+    from ..adapters import invoice_store as store
+    require_uuid(line_id, what="line")
+    request = parse(schemas.LinePatch, body)
+    values = request.model_dump(exclude_unset=True, exclude={"reason", "position"})
+    if not values and request.position is None:
+        raise ValidationFailed("nothing to change: give at least one of " + ", ".join(rules.LINE_FIELDS))
+
+    def change(conn, invoice):
+        previous = _find_line(invoice, line_id)
+        line = rules.price_line(values, previous)
+        _check_sign(invoice["kind"], line)
+        edits = rules.changes_between(previous, line, (*rules.LINE_FIELDS, "amount"), line_id)
+        if edits:
+            store.update_line(conn, line_id, {e.field: e.after for e in edits})
+        if request.position is not None and request.position != previous["position"]:
+            _place(conn, invoice_id, line_id, request.position)
+            edits.append(rules.FieldChange("position", previous["position"], request.position, line_id))
+        return edits, request.reason
+
+    return _edit(principal, invoice_id, if_match, change)
+
+
+def delete_line(principal: Principal, invoice_id: str, line_id: str, if_match: str | None, body: Any) -> dict[str, Any]:
+    """DELETE /api/invoices/{id}/lines/{line_id} (an optional body carries the reason)."""
+    from ..adapters import invoice_store as store
+    require_uuid(line_id, what="line")
+    request = parse(schemas.LineDelete, body if body is not None else {})
+
+    def change(conn, invoice):
+        previous = _find_line(invoice, line_id)
+        store.delete_line(conn, line_id)
+        store.renumber_lines(conn, invoice_id, [l["id"] for l in invoice["lines"] if l["id"] != line_id])
+        return [rules.FieldChange("line", _line_view(previous), None, line_id)], request.reason
+
+    return _edit(principal, invoice_id, if_match, change)

@@ -1,0 +1,98 @@
+"""The invoice document: HTML preview of any invoice, the PDF rendered once after finalize and served as
+stored (DESIGN §4). Rendering happens outside every transaction; storing it is a short one."""
+from __future__ import annotations
+
+import hashlib
+import logging
+from typing import Any
+
+from ..domain.access import Principal, authorize
+from ..domain.errors import Conflict
+from . import container
+
+log = logging.getLogger(__name__)
+
+RENDER_JOB = "render_pdf"
+
+
+def _document(conn, invoice_id: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The invoice as the templates read it (lines with their traces) and the seller (``company``)."""
+    from ..adapters import billing_config_store as settings_store
+    from ..adapters import invoice_store as store
+    from .invoices import invoice_view
+
+    view = invoice_view(store.load_invoice(conn, invoice_id, with_trace=True))
+    if view["corrects_id"]:
+        view["corrects_number"] = store.load_invoice(conn, view["corrects_id"])["number"]
+    seller = settings_store.settings(conn, ["company"]).get("company") or {}
+    return view, seller
+
+
+def html_of(invoice_id: str) -> tuple[dict[str, Any], str]:
+    from ..documents import invoice_html
+    from ..domain.timesheet import timesheet_rows
+
+    view, seller = container.current().db.run(lambda conn: _document(conn, invoice_id))
+    return view, invoice_html(view, seller, timesheet_rows(view["lines"]))
+
+
+def render_and_store(invoice_id: str) -> str | None:
+    """Render the finalized invoice and store it unless a PDF is already there; the stored sha256.
+
+    A draft has no PDF (None). Safe to call twice or concurrently: the first stored PDF wins.
+    """
+    from ..adapters import invoice_store as store
+    from ..adapters.pdf import renderer_for
+
+    view, html = html_of(invoice_id)
+    if view["number"] is None or view["status"] in ("draft", "cancelled"):
+        return None
+    if view["pdf_sha256"]:
+        return view["pdf_sha256"]
+    pdf = renderer_for(container.current().settings).render(html)
+    digest = hashlib.sha256(pdf).hexdigest()
+
+    def save(conn) -> str | None:
+        current = store.load_invoice(conn, invoice_id, lock=True)
+        if current["version"] != view["version"]:  # rejected (or re-finalized) while rendering
+            return None
+        if current["pdf_sha256"]:
+            return current["pdf_sha256"]
+        store.update_invoice(conn, invoice_id, {"pdf_data": pdf, "pdf_sha256": digest}, bump_version=False)
+        store.complete_jobs(conn, invoice_id, RENDER_JOB, {"pdf_sha256": digest, "bytes": len(pdf)})
+        return digest
+
+    return container.current().db.run(save)
+
+
+def render_after_commit(invoice_id: str) -> None:
+    """Finalize's inline render. A failure leaves the ``render_pdf`` job pending for the job worker;
+    the invoice stays in review without a PDF (and cannot be approved until it has one)."""
+    try:
+        render_and_store(invoice_id)
+    except Exception:  # noqa: BLE001 - the outbox job retries it; the finalize itself has committed
+        log.exception("PDF rendering failed; the render_pdf job will retry it", extra={"invoice_id": invoice_id})
+
+
+def preview(principal: Principal, invoice_id: str) -> str:
+    """GET /api/invoices/{id}/preview: the HTML the PDF is (or will be) rendered from."""
+    from .invoices import require_uuid
+
+    authorize(principal, "read")
+    require_uuid(invoice_id)
+    return html_of(invoice_id)[1]
+
+
+def stored_pdf(principal: Principal, invoice_id: str) -> tuple[bytes, str]:
+    """GET /api/invoices/{id}/pdf: the stored bytes and a file name; none yet → 409 saying why."""
+    from ..adapters import invoice_store as store
+    from .invoices import require_uuid
+
+    authorize(principal, "read")
+    require_uuid(invoice_id)
+    row = container.current().db.run(lambda conn: store.pdf(conn, invoice_id))
+    if row["pdf_data"] is None:
+        reason = "a draft has no PDF until it is finalized (see /preview)" if row["number"] is None \
+            else "the PDF is not rendered yet; it is retried by the job worker"
+        raise Conflict(f"no PDF for this invoice: {reason}", details={"reason": "pdf_missing"})
+    return bytes(row["pdf_data"]), f"{row['number']}.pdf"

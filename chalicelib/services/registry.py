@@ -1,0 +1,86 @@
+"""Reading invoices in bulk (DESIGN §4): the registry with keyset pagination and totals per currency,
+and an invoice's audit trail (events, edit history)."""
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from datetime import datetime
+from typing import Any, Mapping
+
+from .. import invoice_schemas as schemas
+from ..domain.access import Principal, authorize
+from ..domain.errors import BadRequest, NotFound, ValidationFailed
+from ..schemas import parse
+from . import container
+
+
+def _encode_cursor(row: Mapping[str, Any]) -> str:
+    raw = json.dumps([row["created_at"].isoformat(), row["id"]]).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _decode_cursor(text: str) -> tuple[datetime, str]:
+    import uuid
+
+    try:
+        created_at, invoice_id = json.loads(base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)))
+        return datetime.fromisoformat(created_at), str(uuid.UUID(invoice_id))
+    except (ValueError, TypeError, binascii.Error, UnicodeDecodeError):
+        raise BadRequest("the cursor is not one this API returned; start again without it",
+                         details={"field": "cursor"}) from None
+
+
+def list_invoices(principal: Principal, query: Mapping[str, str] | None) -> dict[str, Any]:
+    """GET /api/invoices: ``items`` newest first, ``next_cursor`` (null on the last page) and, on the first
+    page, ``totals`` per currency for everything the filter matches (not only this page)."""
+    from ..adapters import invoice_store as store
+
+    authorize(principal, "read")
+    request = parse(schemas.RegistryQuery, dict(query or {}))
+    if request.period_from and request.period_to and request.period_from > request.period_to:
+        raise ValidationFailed("period_from is after period_to",
+                               details=[{"field": "period_from", "problem": "after period_to"}])
+    after = _decode_cursor(request.cursor) if request.cursor else None
+    filters = request.model_dump(exclude={"limit", "cursor", "status"})
+    filters["statuses"] = request.status.split(",") if request.status else None
+
+    def read(conn):
+        rows = store.registry_page(conn, filters, request.limit, after)
+        totals = None if after else store.registry_totals(conn, filters)
+        return rows, totals
+
+    rows, totals = container.current().db.run(read)
+    more = len(rows) > request.limit
+    items = rows[:request.limit]
+    return {"items": items, "next_cursor": _encode_cursor(items[-1]) if more else None,
+            "limit": request.limit, "totals": totals}
+
+
+def _trail(principal: Principal, invoice_id: str, reader) -> dict[str, Any]:
+    from ..adapters import invoice_store as store
+    from .invoices import require_uuid
+
+    authorize(principal, "read")
+    require_uuid(invoice_id)
+
+    def read(conn):
+        if not store.exists(conn, invoice_id):
+            raise NotFound(f"no invoice {invoice_id}", details={"id": invoice_id})
+        return reader(conn, invoice_id)
+
+    return {"items": container.current().db.run(read)}
+
+
+def events(principal: Principal, invoice_id: str) -> dict[str, Any]:
+    """GET /api/invoices/{id}/events: every status change and action, oldest first."""
+    from ..adapters import invoice_store as store
+
+    return _trail(principal, invoice_id, store.events)
+
+
+def history(principal: Principal, invoice_id: str) -> dict[str, Any]:
+    """GET /api/invoices/{id}/history: every edit of the draft, field by field, oldest first."""
+    from ..adapters import invoice_store as store
+
+    return _trail(principal, invoice_id, store.edit_history)
