@@ -109,6 +109,7 @@ class RegistryQuery(Strict):
     q: Annotated[str, Field(min_length=1, max_length=100)] | None = None
     limit: Annotated[int, Field(ge=1, le=200)] = 50
     cursor: Annotated[str, Field(max_length=500)] | None = None
+    totals: bool = True
 
     @field_validator("status")
     @classmethod

@@ -1,6 +1,7 @@
 """PostgreSQL repository of invoices: the invoice row, its lines and its append-only events."""
 from __future__ import annotations
 
+import re
 from typing import Any, Iterable, Mapping
 
 import psycopg
@@ -244,6 +245,9 @@ REGISTRY_COLUMNS = """id::text AS id, kind, number, status, application_key, cus
        corrects_id::text AS corrects_id, created_at, updated_at"""
 
 
+NUMBER_LIKE = re.compile(r"^[A-Za-z0-9]{1,10}-\d{1,4}(-\d*)?$")
+
+
 def _registry_filters(filters: Mapping[str, Any]) -> tuple[list[str], list[Any]]:
     where, params = [], []
     if filters.get("statuses"):
@@ -260,10 +264,16 @@ def _registry_filters(filters: Mapping[str, Any]) -> tuple[list[str], list[Any]]
         where.append("period <= %s")
         params.append(filters["period_to"])
     if filters.get("q"):
-        # An invoice number is searched by prefix (index), a customer by any part of its name.
-        pattern = filters["q"].replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        where.append("(number LIKE %s OR customer_name ILIKE %s)")
-        params += [pattern.upper() + "%", "%" + pattern + "%"]
+        # Text that looks like a number ("PRX-2026", "CN-2026-00") is searched by number prefix, on its
+        # index; anything else by any part of the customer's name (a scan: no trigram index here).
+        text = filters["q"]
+        pattern = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        if NUMBER_LIKE.match(text):
+            where.append("number LIKE %s")
+            params.append(pattern.upper() + "%")
+        else:
+            where.append("customer_name ILIKE %s")
+            params.append("%" + pattern + "%")
     return where, params
 
 
@@ -273,11 +283,12 @@ def registry_page(conn: psycopg.Connection, filters: Mapping[str, Any], limit: i
     ``limit + 1`` rows are read so the caller knows whether another page follows."""
     where, params = _registry_filters(filters)
     if after is not None:
-        where.append("(created_at, id) < (%s, %s::uuid)")
+        where.append("(invoices.created_at, invoices.id) < (%s, %s::uuid)")
         params += [after[0], after[1]]
     sql = (f"SELECT {REGISTRY_COLUMNS} FROM invoicing.invoices"
            + (" WHERE " + " AND ".join(where) if where else "")
-           + " ORDER BY created_at DESC, id DESC LIMIT %s")
+           # Qualified: the bare name ``id`` would be the text alias of the select list, not the indexed uuid.
+           + " ORDER BY invoices.created_at DESC, invoices.id DESC LIMIT %s")
     return conn.execute(sql, params + [limit + 1]).fetchall()
 
 

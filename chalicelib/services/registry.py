@@ -33,7 +33,8 @@ def _decode_cursor(text: str) -> tuple[datetime, str]:
 
 def list_invoices(principal: Principal, query: Mapping[str, str] | None) -> dict[str, Any]:
     """GET /api/invoices: ``items`` newest first, ``next_cursor`` (null on the last page) and, on the first
-    page, ``totals`` per currency for everything the filter matches (not only this page)."""
+    page, ``totals`` per currency for everything the filter matches (not only this page; ``totals=false``
+    skips them, e.g. for a client that already has them)."""
     from ..adapters import invoice_store as store
 
     authorize(principal, "read")
@@ -42,12 +43,12 @@ def list_invoices(principal: Principal, query: Mapping[str, str] | None) -> dict
         raise ValidationFailed("period_from is after period_to",
                                details=[{"field": "period_from", "problem": "after period_to"}])
     after = _decode_cursor(request.cursor) if request.cursor else None
-    filters = request.model_dump(exclude={"limit", "cursor", "status"})
+    filters = request.model_dump(exclude={"limit", "cursor", "status", "totals"})
     filters["statuses"] = request.status.split(",") if request.status else None
 
     def read(conn):
         rows = store.registry_page(conn, filters, request.limit, after)
-        totals = None if after else store.registry_totals(conn, filters)
+        totals = store.registry_totals(conn, filters) if request.totals and not after else None
         return rows, totals
 
     rows, totals = container.current().db.run(read)
