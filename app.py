@@ -1,10 +1,10 @@
 """Proxima Invoice API: the routing table. Each route parses nothing and decides nothing: one service call."""
 from aws_lambda_powertools import Logger
-from chalice import Chalice, Cron
+from chalice import Chalice, Cron, Rate
 
 from chalicelib import web
 from chalicelib.services import (auth, billing_config, clients, editing, generation, health, invoice_pdf, invoices,
-                                 lifecycle, queue_worker, registry)
+                                 jobs, lifecycle, queue_worker, registry)
 
 # Logs go through the Powertools logger (JSON); Chalice must not add a second handler to the same name.
 app = Chalice(app_name="proxima-invoice", configure_logs=False)
@@ -180,6 +180,18 @@ def list_invoice_history(request):
     return registry.history(request.principal, request.params["invoice_id"])
 
 
+@app.route("/api/invoices/{invoice_id}/jobs", methods=["GET"])
+@endpoint(app)
+def list_invoice_jobs(request):
+    return jobs.list_for_invoice(request.principal, request.params["invoice_id"])
+
+
+@app.route("/api/jobs/{job_id}/retry", methods=["POST"])
+@endpoint(app)
+def retry_job(request):
+    return jobs.retry(request.principal, request.params["job_id"])
+
+
 # --- billing configuration (DESIGN §3 rules 3, 5, 7; §8) ---------------------------------------
 
 @app.route("/api/applications/{application_key}/rate-rules", methods=["GET"])
@@ -281,6 +293,11 @@ def monthly_drafts(event):
 @app.on_sqs_message(queue="proxima-invoice-jobs", batch_size=10, name="jobs-worker")
 def jobs_worker(event):
     return queue_worker.process_batch(event.to_dict(), event.context)
+
+
+@app.schedule(Rate(2, unit=Rate.MINUTES), name="jobs-relay")
+def jobs_relay(event):
+    return jobs.relay()
 
 
 @app.schedule(Cron(15, 3, "*", "*", "?", "*"), name="purge-expired-tokens")

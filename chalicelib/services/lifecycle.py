@@ -264,7 +264,11 @@ ACTIONS = {"finalize": finalize, "approve": approve, "reject": reject, "send": s
 
 def run_action(principal: Principal, action: str, invoice_id: str, if_match: str | None,
                body: Any) -> dict[str, Any]:
-    """POST /api/invoices/{id}/{action}: the invoice after the action (for credit-note, the new credit note)."""
+    """POST /api/invoices/{id}/{action}: the invoice after the action (for credit-note, the new credit note).
+    The jobs the action queued are published once it has committed."""
+    from . import jobs
     from .invoices import get_invoice
 
-    return get_invoice(principal, ACTIONS[action](principal, invoice_id, if_match, body))
+    result_id = ACTIONS[action](principal, invoice_id, if_match, body)
+    jobs.publish_due(invoice_id)
+    return get_invoice(principal, result_id)

@@ -1,13 +1,20 @@
 """The SQS consumer: each record is one idempotent unit of work; failures are reported per record."""
 from __future__ import annotations
 
+import json
 from typing import Any
 
-from . import generation
+from . import generation, jobs
 
 
 def _handle(record: Any) -> None:
-    generation.handle_message(record.body)
+    """Route by message type: a draft to generate or an outbox job to run. A job that failed and will be
+    retried later is not a record failure: its row holds the retry, the relay re-publishes it when due."""
+    kind = json.loads(record.body).get("type")
+    if kind == jobs.MESSAGE_TYPE:
+        jobs.handle_message(record.body)
+    else:
+        generation.handle_message(record.body)
 
 
 def process_batch(event: dict[str, Any], context: Any = None) -> dict[str, Any]:

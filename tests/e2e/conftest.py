@@ -37,7 +37,7 @@ class Api:
         payload = raw if raw is not None else (json.dumps(body) if body is not None else None)
         response = getattr(self.client.http, method.lower())(path, headers=hdrs, body=payload)
         is_json = response.headers.get("Content-Type", "application/json").startswith("application/json")
-        data = json.loads(response.body) if response.body and is_json else response.body
+        data = (json.loads(response.body) if is_json else response.body) if response.body else None
         # Header names are case-insensitive: the tests read them in lower case.
         return response.status_code, data, {k.lower(): v for k, v in response.headers.items()}
 

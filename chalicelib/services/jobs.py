@@ -1,0 +1,174 @@
+"""Running the outbox (DESIGN §2, §4): each ``integration_jobs`` row is claimed by one worker, its effect
+performed by an integration, and the row finished, retried later with backoff, or failed with an alert.
+
+Jobs reach workers as SQS messages ``{"type": "job", "job_id": ...}``: published right after the
+transaction that created them commits, and by the scheduled relay for anything missed (publish failure,
+lost message, a worker killed mid-job, a retry that has come due). A message is only a wake-up call; the
+row decides, so duplicates are harmless.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import random
+from typing import Any, Callable, Iterable, Mapping
+
+from ..domain import jobs as policy
+from ..domain.access import Principal, authorize
+from ..domain.errors import Conflict, NotFound
+from . import container
+
+log = logging.getLogger(__name__)
+
+MESSAGE_TYPE = "job"
+REPUBLISH_AFTER_SECONDS = 300
+DISABLED = {"status": "disabled"}
+
+Handler = Callable[[Mapping[str, Any]], Mapping[str, Any]]
+
+
+def _render_pdf(job: Mapping[str, Any]) -> Mapping[str, Any]:
+    from . import invoice_pdf
+
+    digest = invoice_pdf.render_and_store(job["invoice_id"])
+    return {"pdf_sha256": digest} if digest else {"status": "skipped", "reason": "not finalized"}
+
+
+def handlers() -> dict[str, Handler]:
+    """job_type → the function performing its effect; the integrations register theirs in
+    ``services.integrations``."""
+    from . import integrations
+
+    return {"render_pdf": _render_pdf, **integrations.HANDLERS}
+
+
+def publish(job_ids: Iterable[str]) -> int:
+    """Tell the workers about jobs (after their transaction committed). A failure is logged, not raised:
+    the relay publishes whatever was not marked published."""
+    from ..adapters import jobs_store
+    from ..adapters.queue import Queue
+
+    ids = list(job_ids)
+    settings = container.current().settings
+    if not ids or not settings.jobs_queue_url:
+        return 0
+    try:
+        Queue(settings.jobs_queue_url, endpoint_url=settings.aws_endpoint_url).send_many(
+            {"type": MESSAGE_TYPE, "job_id": job_id} for job_id in ids)
+    except Exception:  # noqa: BLE001 - the relay will publish them
+        log.exception("publishing jobs failed; the relay will retry", extra={"jobs": ids})
+        return 0
+    container.current().db.run(lambda conn: jobs_store.mark_published(conn, ids))
+    return len(ids)
+
+
+def publish_due(invoice_id: str) -> int:
+    """After a command on an invoice commits: publish its jobs that are due and not yet published."""
+    from ..adapters import jobs_store
+
+    return publish(container.current().db.run(lambda conn: jobs_store.ids_due_now(conn, invoice_id)))
+
+
+def relay(limit: int = 500) -> dict[str, Any]:
+    """Scheduled: publish due jobs that no worker has been told about (or whose worker died)."""
+    from ..adapters import jobs_store
+
+    ids = container.current().db.run(lambda conn: jobs_store.to_publish(conn, REPUBLISH_AFTER_SECONDS, limit))
+    return {"published": publish(ids), "found": len(ids)}
+
+
+def process(job_id: str, *, jitter: Callable[[], float] = random.random) -> str:
+    """Claim and run one job; returns the job's status afterwards, or ``skipped`` when it was not ours
+    to run (finished, held by a live worker, or not due)."""
+    from ..adapters import jobs_store
+
+    db = container.current().db
+    job = db.run(lambda conn: jobs_store.claim(conn, job_id, policy.LOCK_SECONDS))
+    if job is None:
+        return "skipped"
+    attempt = job["attempts"]
+    try:
+        handler = handlers().get(job["job_type"])
+        if handler is None:
+            raise policy.PermanentJobError(f"no handler for job type {job['job_type']}")
+        result = handler(job)
+    except Exception as exc:  # noqa: BLE001 - every failure is recorded on the job
+        permanent = isinstance(exc, policy.JobError) and exc.permanent
+        retry_after = exc.retry_after if isinstance(exc, policy.JobError) else None
+        message = exc.message if isinstance(exc, policy.JobError) else f"{type(exc).__name__}: {exc}"
+        outcome = policy.after_error(attempt, job["max_attempts"], permanent)
+        log.warning("job attempt failed", extra={"job_id": job_id, "job_type": job["job_type"],
+                                                 "attempt": attempt, "outcome": outcome, "error": message})
+        if outcome == policy.FAILED:
+            alert_ids = db.run(lambda conn: _fail(conn, job, attempt, message))
+            publish(alert_ids)
+            return policy.FAILED
+        delay = policy.backoff_seconds(attempt, retry_after, jitter())
+        db.run(lambda conn: jobs_store.retry_later(conn, job_id, attempt, message, delay))
+        return policy.PENDING
+    db.run(lambda conn: jobs_store.complete(conn, job_id, attempt, dict(result)))
+    return policy.COMPLETED
+
+
+def _fail(conn, job: Mapping[str, Any], attempt: int, message: str) -> list[str]:
+    """Fail the job and, unless it is itself an alert, queue a Telegram alert about it (same transaction)."""
+    from ..adapters import jobs_store
+
+    if not jobs_store.fail(conn, job["id"], attempt, message):
+        return []
+    if job["job_type"] == policy.ALERT:
+        return []
+    alert = jobs_store.insert(conn, job["invoice_id"], policy.ALERT, f"alert:{job['id']}:{attempt}",
+                              {"failed_job_id": job["id"], "job_type": job["job_type"], "error": message})
+    return [alert] if alert else []
+
+
+def handle_message(body: str) -> str:
+    message = json.loads(body)
+    if message.get("type") != MESSAGE_TYPE or not isinstance(message.get("job_id"), str):
+        raise ValueError(f"not a job message: {body[:200]}")
+    return process(message["job_id"])
+
+
+def _job_view(row: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: row[k] for k in ("id", "invoice_id", "job_type", "status", "attempts", "max_attempts",
+                                "next_attempt_at", "error", "result", "completed_at", "created_at", "updated_at")}
+
+
+def list_for_invoice(principal: Principal, invoice_id: str) -> dict[str, Any]:
+    """GET /api/invoices/{id}/jobs: every side effect of the invoice and where it stands."""
+    from ..adapters import invoice_store, jobs_store
+    from .invoices import require_uuid
+
+    authorize(principal, "read")
+    require_uuid(invoice_id)
+
+    def read(conn):
+        if not invoice_store.exists(conn, invoice_id):
+            raise NotFound(f"no invoice {invoice_id}", details={"id": invoice_id})
+        return jobs_store.for_invoice(conn, invoice_id)
+
+    return {"items": [_job_view(r) for r in container.current().db.run(read)]}
+
+
+def retry(principal: Principal, job_id: str) -> dict[str, Any]:
+    """POST /api/jobs/{id}/retry: a failed job gets a fresh set of attempts and is published now."""
+    from ..adapters import jobs_store
+    from .invoices import require_uuid
+
+    authorize(principal, "retry_jobs")
+    require_uuid(job_id, what="job")
+
+    def work(conn):
+        job = jobs_store.get(conn, job_id, lock=True)
+        if job is None:
+            raise NotFound(f"no job {job_id}", details={"id": job_id})
+        if job["status"] != policy.FAILED:
+            raise Conflict(f"only a failed job can be retried; this one is {job['status']}",
+                           details={"status": job["status"]})
+        jobs_store.requeue(conn, job_id)
+        return jobs_store.get(conn, job_id)
+
+    job = container.current().db.run(work)
+    publish([job_id])
+    return _job_view(job)
