@@ -86,7 +86,8 @@ class Double:
 
         self._server = ThreadingHTTPServer((self._host, self._port), Handler)
         self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, name=self.name, daemon=True)
+        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
+                                        name=self.name, daemon=True)
         self._thread.start()
         return self
 
@@ -354,6 +355,7 @@ class DidoxDouble(Double):
         self.tokens: set[str] = set()
         self.documents: list[dict[str, Any]] = []
         self._ids = itertools.count(1)
+        self._token_ids = itertools.count(1)
         self.routes = [
             ("POST", re.compile(r"/v1/auth/([^/]+)/password/([a-z]{2})"), self._login),
             ("POST", re.compile(r"/v1/documents/002/create"), self._create),
@@ -381,7 +383,7 @@ class DidoxDouble(Double):
     def _login(self, record: Recorded, tin: str, locale: str) -> Reply:
         if tin != self.tin or (record.body or {}).get("password") != self.password:
             return 400, {"error": "Login or password is incorrect"}, {}
-        token = f"user-token-{next(self._ids)}"
+        token = f"user-token-{next(self._token_ids)}"
         self.tokens.add(token)
         return 200, {"token": token}, {}
 
