@@ -11,8 +11,8 @@ from email.utils import formataddr, make_msgid
 from typing import Any, Mapping
 
 from ..config import Settings
-from .integration import (FrozenInvoice, Integration, OutcomeUnknown, PermanentError, TransientError,
-                          missing_settings)
+from .integration import (DEFAULT_TIMEOUT, FrozenInvoice, Integration, OutcomeUnknown, PermanentError,
+                          boto_errors, classify_boto_error, missing_settings)
 
 
 def recipients(invoice: FrozenInvoice) -> list[tuple[str, str]]:
@@ -51,8 +51,9 @@ def invoice_message(invoice: FrozenInvoice, sender: str, to: list[tuple[str, str
 class SesMailer(Integration):
     name = "email"
 
-    def __init__(self, settings: Settings, *, client: Any = None):
+    def __init__(self, settings: Settings, *, client: Any = None, timeout: tuple[float, float] | None = None):
         self.settings = settings
+        self.timeout = timeout or (DEFAULT_TIMEOUT[0], float(settings.integration_timeout_seconds))
         self._client = client
 
     @property
@@ -67,8 +68,8 @@ class SesMailer(Integration):
 
             self._client = boto3.client(
                 "ses", endpoint_url=self.settings.aws_endpoint_url or None,
-                config=Config(connect_timeout=5, read_timeout=self.settings.integration_timeout_seconds,
-                              retries={"mode": "standard", "total_max_attempts": 2}))
+                config=Config(connect_timeout=self.timeout[0], read_timeout=self.timeout[1],
+                              retries={"mode": "standard", "total_max_attempts": 1}))  # the job runner retries
         return self._client
 
     def deliver(self, payload: Mapping[str, Any]) -> dict[str, Any]:
@@ -82,23 +83,11 @@ class SesMailer(Integration):
             raise PermanentError(f"invoice {invoice.number}: the customer has no billing e-mail address")
         message = invoice_message(invoice, self.settings.ses_sender, to)
         addresses = [address for _, address in to]
-        from botocore.exceptions import (BotoCoreError, ClientError, ConnectTimeoutError, EndpointConnectionError,
-                                         ReadTimeoutError)
-
         try:
             answer = self.client.send_raw_email(Source=self.settings.ses_sender, Destinations=addresses,
                                                 RawMessage={"Data": message.as_bytes()})
-        except ClientError as exc:
-            status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0
-            error = exc.response.get("Error", {})
-            text = f"SES send_raw_email: HTTP {status}: {error.get('Code', '')} {error.get('Message', '')}".strip()
-            if status in (408, 429) or status >= 500 or error.get("Code") == "Throttling" or not status:
-                raise TransientError(text) from exc
-            raise PermanentError(text, status) from exc
-        except (ConnectTimeoutError, EndpointConnectionError) as exc:
-            raise TransientError(f"SES send_raw_email: {type(exc).__name__}") from exc
-        except ReadTimeoutError as exc:
-            raise OutcomeUnknown("SES send_raw_email: no answer in time") from exc
-        except BotoCoreError as exc:
-            raise TransientError(f"SES send_raw_email: {type(exc).__name__}") from exc
+        except boto_errors() as exc:
+            raise classify_boto_error(exc, "SES send_raw_email") from exc
+        if not answer.get("MessageId"):
+            raise OutcomeUnknown("SES send_raw_email: the answer has no MessageId")
         return {"message_id": answer["MessageId"], "recipients": addresses}

@@ -386,6 +386,36 @@ def _sent_before_failure(exc: BaseException) -> bool:
     return "RemoteDisconnected" in text or "ConnectionResetError" in text or "ProtocolError" in text
 
 
+# --- boto (R2, SES) ------------------------------------------------------------------------------
+
+def classify_boto_error(exc: Exception, action: str) -> Exception:
+    """botocore failures in the integration hierarchy (as for HTTP: a 4xx but 408/429 is permanent; a
+    lost or unreadable answer may hide a completed write)."""
+    from botocore.exceptions import BotoCoreError, ClientError, ConnectionClosedError, ReadTimeoutError
+    from botocore.parsers import ResponseParserError
+
+    if isinstance(exc, ClientError):
+        status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0
+        error = exc.response.get("Error", {})
+        message = f"{action}: HTTP {status}: {error.get('Code', '')} {error.get('Message', '')}".strip()
+        if status in (408, 429) or status >= 500 or not status or error.get("Code") in ("Throttling", "SlowDown"):
+            return TransientError(message, parse_retry_after(
+                exc.response.get("ResponseMetadata", {}).get("HTTPHeaders", {}).get("retry-after")))
+        return PermanentError(message, status)
+    if isinstance(exc, (ReadTimeoutError, ConnectionClosedError, ResponseParserError)):
+        return OutcomeUnknown(f"{action}: {type(exc).__name__}")
+    if isinstance(exc, BotoCoreError):
+        return TransientError(f"{action}: {type(exc).__name__}")
+    return exc
+
+
+def boto_errors() -> tuple[type[Exception], ...]:
+    from botocore.exceptions import BotoCoreError, ClientError
+    from botocore.parsers import ResponseParserError
+
+    return (BotoCoreError, ClientError, ResponseParserError)
+
+
 class TokenCache:
     """One bearer token per adapter instance, reused until shortly before it expires."""
 

@@ -9,7 +9,8 @@ from __future__ import annotations
 from typing import Any, Mapping
 
 from ..config import Settings
-from .integration import FrozenInvoice, Integration, PermanentError, TransientError, missing_settings
+from .integration import (DEFAULT_TIMEOUT, FrozenInvoice, Integration, OutcomeUnknown, PermanentError,
+                          TransientError, boto_errors, classify_boto_error, missing_settings)
 
 SHA256_METADATA = "sha256"
 
@@ -18,36 +19,23 @@ def archive_key(invoice: FrozenInvoice) -> str:
     return f"invoices/{invoice.number_year}/{invoice.number}.pdf"
 
 
-def _client_config() -> Any:
+def client_config(timeout: tuple[float, float]) -> Any:
     from botocore.config import Config
 
-    # R2 rejects the CRC checksums newer botocore adds by default; jobs retry, so botocore barely does.
+    # R2 rejects the CRC checksums newer botocore adds by default. The job runner owns retries (with
+    # backoff and the job's attempt count), so botocore makes one attempt.
     return Config(request_checksum_calculation="when_required", response_checksum_validation="when_required",
-                  connect_timeout=5, read_timeout=30, retries={"mode": "standard", "total_max_attempts": 2})
-
-
-def _classify(exc: Exception, action: str) -> Exception:
-    """botocore failures in the integration hierarchy (same rules as HTTP: 4xx but 408/429 are permanent)."""
-    from botocore.exceptions import BotoCoreError, ClientError
-
-    if isinstance(exc, ClientError):
-        status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0
-        error = exc.response.get("Error", {})
-        message = f"R2 {action}: HTTP {status}: {error.get('Code', '')} {error.get('Message', '')}".strip()
-        if status in (408, 429) or status >= 500 or not status:
-            return TransientError(message)
-        return PermanentError(message, status)
-    if isinstance(exc, BotoCoreError):
-        return TransientError(f"R2 {action}: {type(exc).__name__}")
-    return exc
+                  connect_timeout=timeout[0], read_timeout=timeout[1],
+                  retries={"mode": "standard", "total_max_attempts": 1})
 
 
 class R2Archive(Integration):
     name = "r2"
 
-    def __init__(self, settings: Settings, *, client: Any = None):
+    def __init__(self, settings: Settings, *, client: Any = None, timeout: tuple[float, float] | None = None):
         self.settings = settings
         self.bucket = settings.r2_bucket
+        self.timeout = timeout or (DEFAULT_TIMEOUT[0], float(settings.integration_timeout_seconds))
         self._client = client
 
     @property
@@ -64,7 +52,7 @@ class R2Archive(Integration):
             self._client = boto3.client(
                 "s3", endpoint_url=self.settings.r2_endpoint_url, region_name="auto",
                 aws_access_key_id=self.settings.r2_access_key_id,
-                aws_secret_access_key=self.settings.r2_secret_access_key, config=_client_config())
+                aws_secret_access_key=self.settings.r2_secret_access_key, config=client_config(self.timeout))
         return self._client
 
     def archive(self, payload: Mapping[str, Any]) -> dict[str, Any]:
@@ -76,19 +64,22 @@ class R2Archive(Integration):
         key = archive_key(invoice)
         existing = self._head(key)
         if existing is None:
-            from botocore.exceptions import BotoCoreError, ClientError
+            from botocore.exceptions import ClientError
 
             try:
                 # If-None-Match: two workers racing past the HEAD cannot both write.
                 put = self.client.put_object(
                     Bucket=self.bucket, Key=key, Body=pdf, ContentType="application/pdf", IfNoneMatch="*",
                     Metadata={SHA256_METADATA: digest, "invoice-id": invoice.id})
-                return self._result(key, put.get("ETag"), digest, created=True)
             except ClientError as exc:
                 if exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode") != 412:
-                    raise _classify(exc, "put") from exc
-            except BotoCoreError as exc:
-                raise _classify(exc, "put") from exc
+                    raise classify_boto_error(exc, "R2 put") from exc
+            except boto_errors() as exc:
+                raise classify_boto_error(exc, "R2 put") from exc
+            else:
+                if not put.get("ETag"):
+                    raise OutcomeUnknown(f"R2 put {key}: the answer has no ETag")
+                return self._result(key, put["ETag"], digest, created=True)
             existing = self._head(key)
             if existing is None:
                 raise TransientError(f"R2 put: {key} was reported present and then missing")
@@ -99,16 +90,16 @@ class R2Archive(Integration):
         return self._result(key, existing.get("ETag"), digest, created=False)
 
     def _head(self, key: str) -> dict[str, Any] | None:
-        from botocore.exceptions import BotoCoreError, ClientError
+        from botocore.exceptions import ClientError
 
         try:
             return self.client.head_object(Bucket=self.bucket, Key=key)
         except ClientError as exc:
             if exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode") == 404:
                 return None
-            raise _classify(exc, "head") from exc
-        except BotoCoreError as exc:
-            raise _classify(exc, "head") from exc
+            raise classify_boto_error(exc, "R2 head") from exc
+        except boto_errors() as exc:
+            raise classify_boto_error(exc, "R2 head") from exc
 
     def _result(self, key: str, etag: str | None, digest: str, *, created: bool) -> dict[str, Any]:
         return {"bucket": self.bucket, "key": key, "etag": (etag or "").strip('"'), "sha256": digest,

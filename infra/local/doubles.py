@@ -15,6 +15,7 @@ that retries after each failure end in exactly one effect. Never imported by Lam
 from __future__ import annotations
 
 import html.parser
+import http.client
 import itertools
 import json
 import re
@@ -45,6 +46,7 @@ class _Fault:
     kind: str  # fail | delay | malformed
     times: int
     path: str | None
+    method: str | None = None
     status: int = 500
     body: Any = None
     headers: dict[str, str] = field(default_factory=dict)
@@ -55,12 +57,21 @@ Reply = tuple[int, Any, dict[str, str]]
 Route = tuple[str, "re.Pattern[str]", Callable[..., Reply]]
 
 
+_HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "te", "trailer", "upgrade", "proxy-connection"}
+
+
 class Double:
-    """A threaded HTTP server with a routing table, a request log and a fault script."""
+    """A threaded HTTP server with a routing table, a request log and a fault script.
+
+    With ``upstream`` (e.g. moto in server mode) it routes nothing itself: it records and forwards every
+    request, and its fault script puts 5xx, 429, slow and unreadable answers in front of a real API.
+    """
 
     name = "double"
+    upstream = ""
 
-    def __init__(self, host: str = "127.0.0.1", port: int = 0):
+    def __init__(self, host: str = "127.0.0.1", port: int = 0, upstream: str = ""):
+        self.upstream = upstream.rstrip("/")
         self._host, self._port = host, port
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -82,7 +93,7 @@ class Double:
             def _serve(self) -> None:
                 double._serve(self)
 
-            do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = _serve
+            do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_HEAD = _serve
 
         self._server = ThreadingHTTPServer((self._host, self._port), Handler)
         self._server.daemon_threads = True
@@ -111,27 +122,29 @@ class Double:
 
     # -- scripting --------------------------------------------------------------------------
     def fail_next(self, status: int, body: Any = None, headers: dict[str, str] | None = None, times: int = 1,
-                  path: str | None = None) -> None:
+                  path: str | None = None, method: str | None = None) -> None:
+        """Answer the next matching request(s) with ``status`` (JSON ``body``, or bytes/str as is)."""
         with self.lock:
-            self._faults.append(_Fault("fail", times, path, status=status, body=body, headers=dict(headers or {})))
+            self._faults.append(_Fault("fail", times, path, method, status=status, body=body,
+                                       headers=dict(headers or {})))
 
-    def delay_next(self, seconds: float, times: int = 1, path: str | None = None) -> None:
+    def delay_next(self, seconds: float, times: int = 1, path: str | None = None, method: str | None = None) -> None:
         with self.lock:
-            self._faults.append(_Fault("delay", times, path, seconds=seconds))
+            self._faults.append(_Fault("delay", times, path, method, seconds=seconds))
 
-    def malformed_next(self, times: int = 1, path: str | None = None) -> None:
+    def malformed_next(self, times: int = 1, path: str | None = None, method: str | None = None) -> None:
         with self.lock:
-            self._faults.append(_Fault("malformed", times, path))
+            self._faults.append(_Fault("malformed", times, path, method))
 
     def requests_to(self, method: str, path_pattern: str) -> list[Recorded]:
         pattern = re.compile(path_pattern)
         with self.lock:
             return [r for r in self.requests if r.method == method and pattern.fullmatch(r.path)]
 
-    def _take_fault(self, path: str) -> _Fault | None:
+    def _take_fault(self, method: str, path: str) -> _Fault | None:
         with self.lock:
             for fault in self._faults:
-                if fault.path is None or fault.path in path:
+                if (fault.path is None or fault.path in path) and fault.method in (None, method):
                     fault.times -= 1
                     if fault.times <= 0:
                         self._faults.remove(fault)
@@ -151,15 +164,34 @@ class Double:
                           {k.lower(): v for k, v in handler.headers.items()}, body, raw)
         with self.lock:
             self.requests.append(record)
-        fault = self._take_fault(parts.path)
+        fault = self._take_fault(record.method, parts.path)
         if fault is not None and fault.kind == "fail":
             return self._send(handler, fault.status, fault.body, fault.headers)
         if fault is not None and fault.kind == "malformed":
             return self._send_raw(handler, 200, b"<html>upstream hiccup", {"Content-Type": "text/html"})
+        if self.upstream:
+            status, payload, headers = self._forward(handler, record)
+            if fault is not None and fault.kind == "delay":
+                time.sleep(fault.seconds)
+            return self._send_raw(handler, status, payload, headers)
         status, reply, headers = self._route(record)
         if fault is not None and fault.kind == "delay":
             time.sleep(fault.seconds)
         self._send(handler, status, reply, headers)
+
+    def _forward(self, handler: BaseHTTPRequestHandler, record: Recorded) -> tuple[int, bytes, dict[str, str]]:
+        parts = urlsplit(self.upstream)
+        connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
+        try:
+            headers = {k: v for k, v in handler.headers.items() if k.lower() not in _HOP_BY_HOP}
+            connection.request(record.method, handler.path, body=record.raw or None, headers=headers)
+            response = connection.getresponse()
+            payload = response.read()
+            keep_length = record.method == "HEAD"  # a HEAD answer states the object's size, with no body
+            return response.status, payload, {k: v for k, v in response.getheaders() if k.lower() not in _HOP_BY_HOP
+                                              and (keep_length or k.lower() != "content-length")}
+        finally:
+            connection.close()
 
     def _route(self, record: Recorded) -> Reply:
         for method, pattern, action in self.routes:
@@ -170,6 +202,9 @@ class Double:
         return 404, {"error": f"no route {record.method} {record.path}"}, {}
 
     def _send(self, handler: BaseHTTPRequestHandler, status: int, body: Any, headers: dict[str, str]) -> None:
+        if isinstance(body, (bytes, str)):
+            raw = body.encode("utf-8") if isinstance(body, str) else body
+            return self._send_raw(handler, status, raw, {"Content-Type": "application/xml", **headers})
         payload = b"" if body is None else dumps_exact(body).encode("utf-8")
         self._send_raw(handler, status, payload, {"Content-Type": "application/json", **headers})
 
@@ -179,9 +214,11 @@ class Double:
             handler.send_response(status)
             for name, value in headers.items():
                 handler.send_header(name, value)
-            handler.send_header("Content-Length", str(len(payload)))
+            if not any(name.lower() == "content-length" for name in headers):
+                handler.send_header("Content-Length", str(len(payload)))
             handler.end_headers()
-            handler.wfile.write(payload)
+            if handler.command != "HEAD":
+                handler.wfile.write(payload)
         except (BrokenPipeError, ConnectionResetError):  # the client gave up (timeout tests)
             pass
 
