@@ -23,6 +23,7 @@ from decimal import Decimal
 from typing import Any, Callable, Mapping
 
 from ..config import Settings
+from ..domain.money import percent_of
 from .integration import (FrozenInvoice, Integration, JsonHttp, OutcomeUnknown, PermanentError, TokenCache,
                           TransientError)
 
@@ -36,7 +37,6 @@ PAGE_SIZE = 100
 MAX_PAGES = 50
 # Didox's numeric document states, in the words the webhook and the invoice use.
 STATUS_NAMES = {0: "draft", 1: "sent", 6: "sent", 7: "sent", 2: "signed", 3: "rejected", 4: "annulled"}
-CENT = Decimal("0.01")
 
 
 def status_name(raw: Any) -> str:
@@ -62,7 +62,7 @@ def _products(invoice: FrozenInvoice) -> list[dict[str, Any]]:
             "Summa": Decimal(str(line.get("unit_price"))),
             "DeliverySum": net,
             "VatRate": rate,
-            "VatSum": (net * rate / 100).quantize(CENT),
+            "VatSum": percent_of(net, rate),
             "WithoutVat": rate == 0,
         })
     if sum(p["DeliverySum"] for p in products) != invoice.subtotal:
