@@ -29,6 +29,9 @@ class Settings:
     # Integrations: an empty value means "not configured" -> jobs report `disabled`.
     planfact_api_key: str = ""
     planfact_base_url: str = "https://api.planfact.io"
+    planfact_accounts: str = ""  # JSON {"USD": "<accountId>", ...}: the account an accrual is booked on
+    planfact_projects: str = ""  # JSON {"<application_key>": "<projectId>"}; else a project titled by the key
+    planfact_income_category_id: str = ""
     telegram_bot_token: str = ""
     telegram_chat_id: str = ""
     telegram_base_url: str = "https://api.telegram.org"
@@ -38,7 +41,11 @@ class Settings:
     r2_bucket: str = ""
     didox_base_url: str = "https://api-partners.didox.uz"
     didox_partner_token: str = ""
-    didox_user_key: str = ""
+    didox_user_key: str = ""  # a long-lived user key; used when no login (TIN + password) is configured
+    didox_tin: str = ""  # the seller's TIN: the Didox login and the invoices' SellerTin
+    didox_password: str = ""
+    didox_locale: str = "ru"
+    didox_token_ttl_seconds: int = 5 * 3600  # Didox tokens live 6 h; renew before
     didox_webhook_secret: str = ""
     ses_sender: str = ""
     gotenberg_url: str = ""
@@ -47,6 +54,7 @@ class Settings:
     jobs_queue_name: str = "proxima-invoice-jobs"
     aws_endpoint_url: str = ""
     public_base_url: str = "http://localhost:8000"
+    integration_timeout_seconds: int = 15
     log_level: str = "INFO"
 
     @classmethod

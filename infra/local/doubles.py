@@ -1,0 +1,464 @@
+"""Local doubles of the SaaS APIs the app calls: PlanFact, Telegram and Didox.
+
+Each is a small stdlib HTTP server in a thread that keeps the state the real service would (counter-
+parties, operations, messages, documents), records every request (method, path, query, headers, JSON
+body) and can be scripted to misbehave:
+
+- ``fail_next(status, body=None, headers=None, times=1, path=None)``: answer with an error instead of acting;
+- ``delay_next(seconds, times=1, path=None)``: act, then answer late (the client times out although the
+  effect happened: the case that makes retries dangerous);
+- ``malformed_next(times=1, path=None)``: answer 200 with a body that is not JSON, without acting.
+
+``make run`` serves them to the local stack; the tests use them to check the exact request shapes and
+that retries after each failure end in exactly one effect. Never imported by Lambda code.
+"""
+from __future__ import annotations
+
+import html.parser
+import http.client
+import itertools
+import json
+import re
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from decimal import Decimal
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, Callable
+from urllib.parse import parse_qs, urlsplit
+
+from chalicelib.adapters.integration import dumps_exact
+
+
+@dataclass
+class Recorded:
+    method: str
+    path: str
+    query: dict[str, str]
+    headers: dict[str, str]  # lower-case names
+    body: Any  # parsed JSON (numbers as Decimal) or None
+    raw: bytes
+
+
+@dataclass
+class _Fault:
+    kind: str  # fail | delay | malformed
+    times: int
+    path: str | None
+    method: str | None = None
+    status: int = 500
+    body: Any = None
+    headers: dict[str, str] = field(default_factory=dict)
+    seconds: float = 0.0
+
+
+Reply = tuple[int, Any, dict[str, str]]
+Route = tuple[str, "re.Pattern[str]", Callable[..., Reply]]
+
+
+_HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "te", "trailer", "upgrade", "proxy-connection"}
+
+
+class Double:
+    """A threaded HTTP server with a routing table, a request log and a fault script.
+
+    With ``upstream`` (e.g. moto in server mode) it routes nothing itself: it records and forwards every
+    request, and its fault script puts 5xx, 429, slow and unreadable answers in front of a real API.
+    """
+
+    name = "double"
+    upstream = ""
+
+    def __init__(self, host: str = "127.0.0.1", port: int = 0, upstream: str = ""):
+        self.upstream = upstream.rstrip("/")
+        self._host, self._port = host, port
+        self._server: ThreadingHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+        self.lock = threading.RLock()
+        self.requests: list[Recorded] = []
+        self._faults: list[_Fault] = []
+        self.routes: list[Route] = []
+
+    # -- lifecycle --------------------------------------------------------------------------
+    def start(self) -> "Double":
+        double = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args: Any) -> None:  # keep test output quiet
+                pass
+
+            def _serve(self) -> None:
+                double._serve(self)
+
+            do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_HEAD = _serve
+
+        self._server = ThreadingHTTPServer((self._host, self._port), Handler)
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
+                                        name=self.name, daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+
+    def __enter__(self) -> "Double":
+        return self.start()
+
+    def __exit__(self, *exc: Any) -> None:
+        self.stop()
+
+    @property
+    def url(self) -> str:
+        assert self._server is not None, "start() the double first"
+        host, port = self._server.server_address[:2]
+        return f"http://{host}:{port}"
+
+    # -- scripting --------------------------------------------------------------------------
+    def fail_next(self, status: int, body: Any = None, headers: dict[str, str] | None = None, times: int = 1,
+                  path: str | None = None, method: str | None = None) -> None:
+        """Answer the next matching request(s) with ``status`` (JSON ``body``, or bytes/str as is)."""
+        with self.lock:
+            self._faults.append(_Fault("fail", times, path, method, status=status, body=body,
+                                       headers=dict(headers or {})))
+
+    def delay_next(self, seconds: float, times: int = 1, path: str | None = None, method: str | None = None) -> None:
+        with self.lock:
+            self._faults.append(_Fault("delay", times, path, method, seconds=seconds))
+
+    def malformed_next(self, times: int = 1, path: str | None = None, method: str | None = None) -> None:
+        with self.lock:
+            self._faults.append(_Fault("malformed", times, path, method))
+
+    def requests_to(self, method: str, path_pattern: str) -> list[Recorded]:
+        pattern = re.compile(path_pattern)
+        with self.lock:
+            return [r for r in self.requests if r.method == method and pattern.fullmatch(r.path)]
+
+    def _take_fault(self, method: str, path: str) -> _Fault | None:
+        with self.lock:
+            for fault in self._faults:
+                if (fault.path is None or fault.path in path) and fault.method in (None, method):
+                    fault.times -= 1
+                    if fault.times <= 0:
+                        self._faults.remove(fault)
+                    return fault
+        return None
+
+    # -- serving ----------------------------------------------------------------------------
+    def _serve(self, handler: BaseHTTPRequestHandler) -> None:
+        parts = urlsplit(handler.path)
+        length = int(handler.headers.get("Content-Length") or 0)
+        raw = handler.rfile.read(length) if length else b""
+        try:
+            body = json.loads(raw, parse_float=Decimal) if raw else None
+        except ValueError:
+            body = None
+        record = Recorded(handler.command, parts.path, {k: v[-1] for k, v in parse_qs(parts.query).items()},
+                          {k.lower(): v for k, v in handler.headers.items()}, body, raw)
+        with self.lock:
+            self.requests.append(record)
+        fault = self._take_fault(record.method, parts.path)
+        if fault is not None and fault.kind == "fail":
+            return self._send(handler, fault.status, fault.body, fault.headers)
+        if fault is not None and fault.kind == "malformed":
+            return self._send_raw(handler, 200, b"<html>upstream hiccup", {"Content-Type": "text/html"})
+        if self.upstream:
+            status, payload, headers = self._forward(handler, record)
+            if fault is not None and fault.kind == "delay":
+                time.sleep(fault.seconds)
+            return self._send_raw(handler, status, payload, headers)
+        status, reply, headers = self._route(record)
+        if fault is not None and fault.kind == "delay":
+            time.sleep(fault.seconds)
+        self._send(handler, status, reply, headers)
+
+    def _forward(self, handler: BaseHTTPRequestHandler, record: Recorded) -> tuple[int, bytes, dict[str, str]]:
+        parts = urlsplit(self.upstream)
+        connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
+        try:
+            headers = {k: v for k, v in handler.headers.items() if k.lower() not in _HOP_BY_HOP}
+            connection.request(record.method, handler.path, body=record.raw or None, headers=headers)
+            response = connection.getresponse()
+            payload = response.read()
+            keep_length = record.method == "HEAD"  # a HEAD answer states the object's size, with no body
+            return response.status, payload, {k: v for k, v in response.getheaders() if k.lower() not in _HOP_BY_HOP
+                                              and (keep_length or k.lower() != "content-length")}
+        finally:
+            connection.close()
+
+    def _route(self, record: Recorded) -> Reply:
+        for method, pattern, action in self.routes:
+            match = pattern.fullmatch(record.path)
+            if method == record.method and match:
+                with self.lock:
+                    return action(record, *match.groups())
+        return 404, {"error": f"no route {record.method} {record.path}"}, {}
+
+    def _send(self, handler: BaseHTTPRequestHandler, status: int, body: Any, headers: dict[str, str]) -> None:
+        if isinstance(body, (bytes, str)):
+            raw = body.encode("utf-8") if isinstance(body, str) else body
+            return self._send_raw(handler, status, raw, {"Content-Type": "application/xml", **headers})
+        payload = b"" if body is None else dumps_exact(body).encode("utf-8")
+        self._send_raw(handler, status, payload, {"Content-Type": "application/json", **headers})
+
+    @staticmethod
+    def _send_raw(handler: BaseHTTPRequestHandler, status: int, payload: bytes, headers: dict[str, str]) -> None:
+        try:
+            handler.send_response(status)
+            for name, value in headers.items():
+                handler.send_header(name, value)
+            if not any(name.lower() == "content-length" for name in headers):
+                handler.send_header("Content-Length", str(len(payload)))
+            handler.end_headers()
+            if handler.command != "HEAD":
+                handler.wfile.write(payload)
+        except (BrokenPipeError, ConnectionResetError):  # the client gave up (timeout tests)
+            pass
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+# --- PlanFact ----------------------------------------------------------------------------------
+
+class PlanFactDouble(Double):
+    """PlanFact API v1: ``X-ApiKey``; answers in the ``{data, isSuccess, errorMessage}`` envelope."""
+
+    name = "planfact-double"
+
+    def __init__(self, api_key: str = "pf-test-key", **kwargs: Any):
+        super().__init__(**kwargs)
+        self.api_key = api_key
+        self.counterparties: list[dict[str, Any]] = []
+        self.projects: list[dict[str, Any]] = []
+        self.operations: list[dict[str, Any]] = []
+        self._ids = itertools.count(1001)
+        self.routes = [
+            ("GET", re.compile(r"/api/v1/contragents"), self._list_counterparties),
+            ("POST", re.compile(r"/api/v1/contragents"), self._create_counterparty),
+            ("GET", re.compile(r"/api/v1/projects"), self._list_projects),
+            ("POST", re.compile(r"/api/v1/operations/list"), self._list_operations),
+            ("POST", re.compile(r"/api/v1/operations/(income|outcome)"), self._create_operation),
+        ]
+
+    @staticmethod
+    def envelope(data: Any = None, error: str | None = None) -> dict[str, Any]:
+        return {"data": data, "isSuccess": error is None, "errorMessage": error, "errorCode": None}
+
+    def add_project(self, title: str) -> int:
+        with self.lock:
+            project_id = next(self._ids)
+            self.projects.append({"projectId": project_id, "title": title, "active": True})
+            return project_id
+
+    def _route(self, record: Recorded) -> Reply:
+        if record.headers.get("x-apikey") != self.api_key:
+            return 401, self.envelope(error="API key is invalid"), {}
+        return super()._route(record)
+
+    def _list_counterparties(self, record: Recorded) -> Reply:
+        inn, title = record.query.get("filter.inn"), record.query.get("filter.title")
+        items = [c for c in self.counterparties
+                 if (inn is None or c["inn"] == inn) and (title is None or title.lower() in c["fullTitle"].lower())]
+        return 200, self.envelope({"items": items, "total": len(items)}), {}
+
+    def _create_counterparty(self, record: Recorded) -> Reply:
+        body = record.body or {}
+        if not body.get("title"):
+            return 400, self.envelope(error="Title is required"), {}
+        item = {"contrAgentId": next(self._ids), "title": body["title"], "inn": body.get("inn") or "",
+                "contrAgentType": body.get("contrAgentType"), "fullTitle": body.get("fullTitle") or ""}
+        self.counterparties.append(item)
+        return 200, self.envelope({"contrAgentId": item["contrAgentId"]}), {}
+
+    def _list_projects(self, record: Recorded) -> Reply:
+        return 200, self.envelope({"items": list(self.projects), "total": len(self.projects)}), {}
+
+    def _list_operations(self, record: Recorded) -> Reply:
+        search = (record.body or {}).get("searchString") or ""
+        items = [o for o in self.operations if search in (o.get("comment") or "")]
+        return 200, self.envelope({"items": items, "total": len(items)}), {}
+
+    def _create_operation(self, record: Recorded, kind: str) -> Reply:
+        body = record.body or {}
+        items = body.get("items") or []
+        if not body.get("operationDate") or not items:
+            return 400, self.envelope(error="operationDate and items are required"), {}
+        known = {c["contrAgentId"] for c in self.counterparties}
+        if any(item.get("contrAgentId") not in known for item in items):
+            return 400, self.envelope(error="ContrAgent not found"), {}
+        operation = {"operationId": next(self._ids), "operationType": kind.capitalize(), **body}
+        self.operations.append(operation)
+        return 200, self.envelope({"operationId": operation["operationId"]}), {}
+
+
+# --- Telegram ----------------------------------------------------------------------------------
+
+_ALLOWED_TAGS = {"b", "strong", "i", "em", "u", "ins", "s", "strike", "del", "a", "code", "pre", "span",
+                 "tg-spoiler", "blockquote"}
+_BARE_AMPERSAND = re.compile(r"&(?!(?:amp|lt|gt|quot|#\d+|#x[0-9a-fA-F]+);)")
+
+
+class _TelegramHtml(html.parser.HTMLParser):
+    """Parses like Telegram's HTML mode: unknown tags are refused; collects the plain text."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.text: list[str] = []
+        self.links: list[str] = []
+        self.error: str | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag not in _ALLOWED_TAGS:
+            self.error = self.error or f'Unsupported start tag "{tag}"'
+        if tag == "a":
+            self.links += [value or "" for name, value in attrs if name == "href"]
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag not in _ALLOWED_TAGS:
+            self.error = self.error or f'Unsupported end tag "{tag}"'
+
+    def handle_data(self, data: str) -> None:
+        self.text.append(data)
+
+
+class TelegramDouble(Double):
+    """Telegram Bot API ``sendMessage``: ``POST /bot<token>/sendMessage``."""
+
+    name = "telegram-double"
+
+    def __init__(self, token: str = "123456:test-token", chat_ids: tuple[str, ...] = ("-1001234567890",),
+                 **kwargs: Any):
+        super().__init__(**kwargs)
+        self.token = token
+        self.chat_ids = set(chat_ids)
+        self.messages: list[dict[str, Any]] = []
+        self._ids = itertools.count(1)
+        self.routes = [("POST", re.compile(r"/bot([^/]+)/sendMessage"), self._send_message)]
+
+    @staticmethod
+    def error(code: int, description: str, **extra: Any) -> dict[str, Any]:
+        return {"ok": False, "error_code": code, "description": description, **extra}
+
+    def _send_message(self, record: Recorded, token: str) -> Reply:
+        if token != self.token:
+            return 401, self.error(401, "Unauthorized"), {}
+        body = record.body or {}
+        if str(body.get("chat_id")) not in self.chat_ids:
+            return 400, self.error(400, "Bad Request: chat not found"), {}
+        text = body.get("text") or ""
+        if not text:
+            return 400, self.error(400, "Bad Request: message text is empty"), {}
+        plain = text
+        if body.get("parse_mode") == "HTML":
+            parser = _TelegramHtml()
+            parser.feed(text)
+            parser.close()
+            if parser.error or _BARE_AMPERSAND.search(text):
+                reason = parser.error or "unescaped &"
+                return 400, self.error(400, f"Bad Request: can't parse entities: {reason}"), {}
+            plain = "".join(parser.text)
+        message = {"message_id": next(self._ids), "chat": {"id": body["chat_id"]}, "date": int(time.time()),
+                   "text": plain, "html": text, "request": body}
+        self.messages.append(message)
+        return 200, {"ok": True, "result": {k: message[k] for k in ("message_id", "chat", "date", "text")}}, {}
+
+
+# --- Didox -------------------------------------------------------------------------------------
+
+class DidoxDouble(Double):
+    """Didox partner API: password login per TIN, the e-invoice (type 002) create, reads and lists.
+
+    ``Partner-Authorization`` on every call; ``user-key`` (the login token) on document calls. Tokens
+    can be expired on demand (``expire_tokens``) to check the adapter logs in again.
+    """
+
+    name = "didox-double"
+
+    def __init__(self, partner_token: str = "didox-partner-token", tin: str = "305000001",
+                 password: str = "didox-password", **kwargs: Any):
+        super().__init__(**kwargs)
+        self.partner_token = partner_token
+        self.tin = tin
+        self.password = password
+        self.tokens: set[str] = set()
+        self.documents: list[dict[str, Any]] = []
+        self._ids = itertools.count(1)
+        self._token_ids = itertools.count(1)
+        self.routes = [
+            ("POST", re.compile(r"/v1/auth/([^/]+)/password/([a-z]{2})"), self._login),
+            ("POST", re.compile(r"/v1/documents/002/create"), self._create),
+            ("GET", re.compile(r"/v1/documents/([^/]+)"), self._get),
+            ("GET", re.compile(r"/v2/documents"), self._list),
+        ]
+
+    def expire_tokens(self) -> None:
+        with self.lock:
+            self.tokens.clear()
+
+    def set_status(self, document_id: str, doc_status: int) -> None:
+        with self.lock:
+            document = next(d for d in self.documents if d["_id"] == document_id)
+            document["doc_status"] = doc_status
+            document["updated"] = _now()
+
+    def _route(self, record: Recorded) -> Reply:
+        if record.headers.get("partner-authorization") != self.partner_token:
+            return 401, {"error": "Partner is not authorized"}, {}
+        if not record.path.startswith("/v1/auth/") and record.headers.get("user-key") not in self.tokens:
+            return 401, {"error": "Token is expired or invalid"}, {}
+        return super()._route(record)
+
+    def _login(self, record: Recorded, tin: str, locale: str) -> Reply:
+        if tin != self.tin or (record.body or {}).get("password") != self.password:
+            return 400, {"error": "Login or password is incorrect"}, {}
+        token = f"user-token-{next(self._token_ids)}"
+        self.tokens.add(token)
+        return 200, {"token": token}, {}
+
+    def _create(self, record: Recorded) -> Reply:
+        body = record.body or {}
+        products = ((body.get("ProductList") or {}).get("Products")) or []
+        number = (body.get("FacturaDoc") or {}).get("FacturaNo")
+        problems = [name for name, ok in (("FacturaDoc.FacturaNo", number), ("SellerTin", body.get("SellerTin")),
+                                          ("BuyerTin", body.get("BuyerTin")), ("ProductList.Products", products))
+                    if not ok]
+        if problems:
+            return 422, {"error": f"Required fields are missing: {', '.join(problems)}"}, {}
+        document = {"_id": f"doc{next(self._ids):06d}", "doctype": "002", "name": number, "doc_status": 0,
+                    "partnerTin": body["BuyerTin"], "created": _now(), "updated": _now(), "json": body}
+        self.documents.append(document)
+        return 200, {"_id": document["_id"]}, {}
+
+    def _summary(self, document: dict[str, Any]) -> dict[str, Any]:
+        return {k: document[k] for k in ("_id", "doctype", "name", "doc_status", "partnerTin", "created", "updated")}
+
+    def _get(self, record: Recorded, document_id: str) -> Reply:
+        document = next((d for d in self.documents if d["_id"] == document_id), None)
+        if document is None:
+            return 404, {"error": "Document not found"}, {}
+        return 200, {"data": {"document": self._summary(document), "json": document["json"]}}, {}
+
+    def _list(self, record: Recorded) -> Reply:
+        query = record.query
+        found = [d for d in self.documents
+                 if d["doctype"] in (query.get("doctype") or "002").split(",")
+                 and (not query.get("name") or d["name"] == query["name"])
+                 and (not query.get("updated_from") or d["updated"] >= query["updated_from"])]
+        page, limit = int(query.get("page") or 1), int(query.get("limit") or 20)
+        window = found[(page - 1) * limit: page * limit]
+        return 200, {"data": [self._summary(d) for d in window], "total": len(found)}, {}
+
+
+def start_all(host: str = "127.0.0.1") -> dict[str, Double]:
+    """The three doubles on free ports (``make run`` points the settings at their ``url``)."""
+    return {"planfact": PlanFactDouble(host=host).start(), "telegram": TelegramDouble(host=host).start(),
+            "didox": DidoxDouble(host=host).start()}
