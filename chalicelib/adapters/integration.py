@@ -29,17 +29,18 @@ from datetime import date, datetime, timezone
 from decimal import Decimal, InvalidOperation
 from typing import Any, Iterable, Mapping
 
+from ..domain.jobs import JobError
 
-class IntegrationError(Exception):
-    def __init__(self, message: str):
-        super().__init__(message)
-        self.message = message
+
+class IntegrationError(JobError):
+    """Part of the job runner's error family (``domain.jobs.JobError``): ``permanent`` decides the retry."""
+
+    def __init__(self, message: str, retry_after: float | None = None):
+        super().__init__(message, retry_after)
 
 
 class TransientError(IntegrationError):
-    def __init__(self, message: str, retry_after: float | None = None):
-        super().__init__(message)
-        self.retry_after = retry_after
+    permanent = False
 
 
 class OutcomeUnknown(TransientError):
@@ -47,12 +48,16 @@ class OutcomeUnknown(TransientError):
 
 
 class PermanentError(IntegrationError):
+    permanent = True
+
     def __init__(self, message: str, status: int | None = None):
         super().__init__(message)
         self.status = status
 
 
 class NotConfigured(IntegrationError):
+    permanent = True
+
     def __init__(self, integration: str, missing: Iterable[str]):
         self.integration = integration
         self.missing = tuple(missing)
