@@ -4,7 +4,7 @@ from chalice import Chalice, Cron, Rate
 
 from chalicelib import web
 from chalicelib.services import (auth, billing_config, clients, editing, generation, health, invoice_pdf, invoices,
-                                 jobs, lifecycle, queue_worker, registry)
+                                 jobs, lifecycle, queue_worker, registry, webhooks)
 
 # Logs go through the Powertools logger (JSON); Chalice must not add a second handler to the same name.
 app = Chalice(app_name="proxima-invoice", configure_logs=False)
@@ -192,6 +192,13 @@ def retry_job(request):
     return jobs.retry(request.principal, request.params["job_id"])
 
 
+@app.route("/api/webhooks/didox", methods=["POST"])
+@endpoint(app, auth=False)
+def didox_webhook(request):
+    body, status = webhooks.didox_callback(request.header("x-didox-signature"), request.raw_body)
+    return web.Reply(body, status=status)
+
+
 # --- billing configuration (DESIGN §3 rules 3, 5, 7; §8) ---------------------------------------
 
 @app.route("/api/applications/{application_key}/rate-rules", methods=["GET"])
@@ -298,6 +305,11 @@ def jobs_worker(event):
 @app.schedule(Rate(2, unit=Rate.MINUTES), name="jobs-relay")
 def jobs_relay(event):
     return jobs.relay()
+
+
+@app.schedule(Rate(15, unit=Rate.MINUTES), name="didox-poll")
+def didox_poll(event):
+    return webhooks.poll_didox()
 
 
 @app.schedule(Cron(15, 3, "*", "*", "?", "*"), name="purge-expired-tokens")

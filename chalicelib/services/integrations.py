@@ -88,8 +88,9 @@ def _alert(job: Mapping[str, Any]) -> Mapping[str, Any]:
     number = None
     if job["invoice_id"]:
         number = container.current().db.run(lambda conn: store.load_invoice(conn, job["invoice_id"]))["number"]
-    text = (f"Job {details.get('job_type', '?')} failed for invoice {number or job['invoice_id'] or '-'}: "
-            f"{details.get('error', 'unknown error')}. Retry it from the invoice's jobs once the cause is fixed.")
+    text = details.get("text") or (
+        f"Job {details.get('job_type', '?')} failed for invoice {number or job['invoice_id'] or '-'}: "
+        f"{details.get('error', 'unknown error')}. Retry it from the invoice's jobs once the cause is fixed.")
     return _perform(job, {"text": text})
 
 
