@@ -27,6 +27,11 @@ CONVERT_PATH = "/forms/chromium/convert/html"
 # What Gotenberg receives beside index.html, by suffix, with its content type.
 ASSET_TYPES = {".css": "text/css", ".ttf": "font/ttf", ".woff2": "font/woff2", ".html": "text/html"}
 FOOTER = "footer.html"
+# Chromium draws "Page X of Y" from footer.html. Chromium 131 and later also draw CSS @page margin boxes
+# (without string-set), which would print the footer twice; switching them off here keeps one footer on
+# every Chromium version Gotenberg may ship.
+CHROMIUM_PAGE_OVERRIDES = ("<style>@page { @bottom-left { content: none } @bottom-right { content: none } }"
+                           "</style>")
 _MM_PER_INCH = 25.4
 
 
@@ -169,7 +174,7 @@ class GotenbergRenderer:
     def render(self, html: str) -> bytes:
         import requests
 
-        files = [("files", ("index.html", html.encode("utf-8"), "text/html"))]
+        files = [("files", ("index.html", for_chromium(html).encode("utf-8"), "text/html"))]
         files += [("files", asset) for asset in self.assets()]
         try:
             response = self.session.post(self.endpoint, data=self.page.gotenberg_fields(), files=files,
@@ -188,6 +193,14 @@ class GotenbergRenderer:
         if not (200 <= status < 300) or not response.content.startswith(b"%PDF-"):
             raise PdfRenderError(f"Gotenberg answered {status} without a PDF", status=status)
         return response.content
+
+
+def for_chromium(html: str) -> str:
+    """The page as Chromium should print it: the stylesheet's footer boxes off (``CHROMIUM_PAGE_OVERRIDES``)."""
+    head_end = html.find("</head>")
+    if head_end < 0:
+        return CHROMIUM_PAGE_OVERRIDES + html
+    return html[:head_end] + CHROMIUM_PAGE_OVERRIDES + html[head_end:]
 
 
 def _excerpt(response: Any) -> str:
