@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import logging
 import socket
+import sys
 import threading
 from decimal import Decimal as D
 from email.parser import BytesParser
@@ -97,11 +98,18 @@ def test_weasyprint_failure_is_one_error_type():
 # Gotenberg, against a local double
 
 
+class _QuietServer(ThreadingHTTPServer):
+    def handle_error(self, request, client_address):
+        # The timeout test hangs up before the double answers: its broken pipe is expected.
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
+
+
 class serving:
     """A ThreadingHTTPServer on a free loopback port for the duration of a ``with`` block."""
 
     def __init__(self, handler):
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self.server = _QuietServer(("127.0.0.1", 0), handler)
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
     def __enter__(self) -> str:

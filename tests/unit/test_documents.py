@@ -116,6 +116,10 @@ def test_missing_values_print_blank_not_fail():
     assert "None" not in text and "Undefined" not in text
     text = text_of(invoice_html(small_invoice(customer=None, contract=None, vat_rate=None), {"name": "Only name"}))
     assert "Only name" in text and "None" not in text
+    # details not on file are left out, not printed as empty labels; the payment sentence stays whole
+    assert "TIN" not in text and "SWIFT" not in text
+    assert "to account" not in text
+    assert "Please pay 13,827.07 USD by 14 November 2026" in text and "quoting PRX-2026-0042" in text
 
 
 def test_draft_shows_a_label_and_watermark_instead_of_a_number():
