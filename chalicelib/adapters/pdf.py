@@ -123,8 +123,12 @@ class WeasyPrintRenderer:
         return AssetsOnly(allowed_protocols=("file",))
 
     def render(self, html: str) -> bytes:
-        import weasyprint
-
+        try:
+            import weasyprint
+        except ImportError as exc:  # requirements.txt does not ship it: it needs Pango, i.e. a Lambda layer
+            raise PdfConfigurationError(
+                "WeasyPrint is not installed here: add it (and Pango) to the deployment, or set "
+                "PDF_RENDERER=gotenberg") from exc
         try:
             return weasyprint.HTML(string=html, base_url=self._base_url, url_fetcher=self._fetcher()).write_pdf()
         except Exception as exc:  # noqa: BLE001 - whatever the engine raised, the caller gets one error type

@@ -94,6 +94,12 @@ def test_weasyprint_failure_is_one_error_type():
     assert caught.value.transient is False
 
 
+def test_weasyprint_missing_is_a_configuration_error(monkeypatch):
+    monkeypatch.setitem(sys.modules, "weasyprint", None)  # what a Lambda without the library sees
+    with pytest.raises(pdf.PdfConfigurationError, match="PDF_RENDERER=gotenberg"):
+        pdf.WeasyPrintRenderer().render("<p>x</p>")
+
+
 # --------------------------------------------------------------------------------------------------
 # Gotenberg, against a local double
 
