@@ -1,0 +1,222 @@
+"""PDF renderers: HTML in, PDF bytes out, one interface and two engines chosen by configuration.
+
+- ``weasyprint`` (default, embedded): renders in-process. WeasyPrint is imported on first render, so
+  Lambda routes that never render do not pay its import. Only files under the assets folder may be
+  loaded while rendering: the HTML is escaped, but a renderer that fetched any URL a document named
+  would be a request forgery waiting to happen.
+- ``gotenberg``: POSTs the page to Gotenberg's ``/forms/chromium/convert/html`` as multipart
+  ``files`` (``index.html``, plus ``footer.html``, the stylesheet and the fonts, flat, because
+  Gotenberg puts every uploaded file in one folder and the HTML names them by bare file name) with
+  the page size and margins as form fields. Chromium ignores CSS ``@page`` margin boxes, so "Page X
+  of Y" comes from Gotenberg's ``footer.html`` (``pageNumber``/``totalPages``/``title`` classes) and
+  the margins are sent explicitly; they are the same numbers as the stylesheet's ``@page`` (``PAGE``).
+
+Failures raise :class:`PdfRenderError`; ``transient`` says whether trying again may help (Gotenberg
+down, timing out, answering 5xx or 429: :class:`PdfRendererUnavailable`, which is also the domain's
+``Unavailable`` and so a 503 at the edge) or not (a 4xx: our request is wrong, a bug to fix, a 500).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+from ..domain.errors import Unavailable
+
+CONVERT_PATH = "/forms/chromium/convert/html"
+# What Gotenberg receives beside index.html, by suffix, with its content type.
+ASSET_TYPES = {".css": "text/css", ".ttf": "font/ttf", ".woff2": "font/woff2", ".html": "text/html"}
+FOOTER = "footer.html"
+# Chromium draws "Page X of Y" from footer.html. Chromium 131 and later also draw CSS @page margin boxes
+# (without string-set), which would print the footer twice; switching them off here keeps one footer on
+# every Chromium version Gotenberg may ship.
+CHROMIUM_PAGE_OVERRIDES = ("<style>@page { @bottom-left { content: none } @bottom-right { content: none } }"
+                           "</style>")
+_MM_PER_INCH = 25.4
+
+
+class PdfRenderError(RuntimeError):
+    """The PDF could not be rendered. ``status`` is the renderer's HTTP status, when there was one."""
+
+    transient = False
+
+    def __init__(self, message: str, *, status: int | None = None):
+        super().__init__(message)
+        self.message = message
+        self.details = {"renderer_status": status} if status is not None else None
+        self.status = status
+
+
+class PdfRendererUnavailable(PdfRenderError, Unavailable):
+    """The renderer is down, overloaded or too slow: the same request may succeed later."""
+
+    transient = True
+    code = "pdf_renderer_unavailable"
+
+
+class PdfConfigurationError(ValueError):
+    """The renderer settings cannot work (unknown engine, Gotenberg without a URL)."""
+
+
+class PdfRenderer(Protocol):
+    name: str
+
+    def render(self, html: str) -> bytes:
+        """The PDF of a self-contained HTML page whose assets are named by bare file name."""
+        ...
+
+
+@dataclass(frozen=True)
+class PageSetup:
+    """A4 with the stylesheet's @page margins, in millimetres."""
+
+    width: float = 210
+    height: float = 297
+    top: float = 14
+    right: float = 14
+    bottom: float = 18
+    left: float = 16
+
+    def gotenberg_fields(self) -> dict[str, str]:
+        # Inches without a unit: the form Gotenberg 7 and 8 both read.
+        def inches(mm: float) -> str:
+            return f"{mm / _MM_PER_INCH:.4f}"
+
+        return {
+            "paperWidth": inches(self.width), "paperHeight": inches(self.height),
+            "marginTop": inches(self.top), "marginBottom": inches(self.bottom),
+            "marginLeft": inches(self.left), "marginRight": inches(self.right),
+            "preferCssPageSize": "false", "printBackground": "true",
+        }
+
+
+PAGE = PageSetup()
+
+
+def _default_assets() -> Path:
+    from ..documents import ASSETS_DIR
+
+    return ASSETS_DIR
+
+
+class WeasyPrintRenderer:
+    name = "weasyprint"
+
+    def __init__(self, assets_dir: Path | None = None):
+        self.assets_dir = (assets_dir or _default_assets()).resolve()
+        self._base_url = self.assets_dir.as_uri() + "/"
+
+    def _fetcher(self) -> Any:
+        from weasyprint.urls import URLFetcher
+
+        assets_dir = self.assets_dir
+
+        class AssetsOnly(URLFetcher):
+            """Anything but a file under the assets folder (http:, data:, ../) is refused; WeasyPrint
+            logs the refusal and renders without that resource."""
+
+            def fetch(self, url: str, headers: Any = None) -> Any:
+                if not _is_file_under(url, assets_dir):
+                    raise ValueError(f"resource outside the document assets refused: {url[:80]}")
+                return super().fetch(url, headers)
+
+        return AssetsOnly(allowed_protocols=("file",))
+
+    def render(self, html: str) -> bytes:
+        try:
+            import weasyprint
+        except ImportError as exc:  # requirements.txt does not ship it: it needs Pango, i.e. a Lambda layer
+            raise PdfConfigurationError(
+                "WeasyPrint is not installed here: add it (and Pango) to the deployment, or set "
+                "PDF_RENDERER=gotenberg") from exc
+        try:
+            return weasyprint.HTML(string=html, base_url=self._base_url, url_fetcher=self._fetcher()).write_pdf()
+        except Exception as exc:  # noqa: BLE001 - whatever the engine raised, the caller gets one error type
+            raise PdfRenderError(f"WeasyPrint failed: {type(exc).__name__}: {exc}") from exc
+
+
+def _is_file_under(url: str, folder: Path) -> bool:
+    from urllib.parse import urlsplit
+    from urllib.request import url2pathname
+
+    parts = urlsplit(url)
+    if parts.scheme != "file" or parts.netloc not in ("", "localhost"):
+        return False
+    return Path(url2pathname(parts.path)).resolve().is_relative_to(folder)
+
+
+class GotenbergRenderer:
+    name = "gotenberg"
+
+    def __init__(self, url: str, assets_dir: Path | None = None, *, page: PageSetup = PAGE,
+                 timeout: tuple[float, float] = (3.05, 25.0), session: Any = None):
+        if not url:
+            raise PdfConfigurationError("GOTENBERG_URL is required when PDF_RENDERER is gotenberg")
+        self.endpoint = url.rstrip("/") + CONVERT_PATH
+        self.assets_dir = (assets_dir or _default_assets()).resolve()
+        self.page = page
+        self.timeout = timeout
+        self._session = session
+        self._assets: list[tuple[str, bytes, str]] | None = None
+
+    def assets(self) -> list[tuple[str, bytes, str]]:
+        """(file name, content, content type) of every file sent beside index.html, read once."""
+        if self._assets is None:
+            self._assets = [(path.name, path.read_bytes(), ASSET_TYPES[path.suffix])
+                            for path in sorted(self.assets_dir.iterdir())
+                            if path.is_file() and path.suffix in ASSET_TYPES]
+        return self._assets
+
+    @property
+    def session(self) -> Any:
+        if self._session is None:
+            import requests
+
+            self._session = requests.Session()
+        return self._session
+
+    def render(self, html: str) -> bytes:
+        import requests
+
+        files = [("files", ("index.html", for_chromium(html).encode("utf-8"), "text/html"))]
+        files += [("files", asset) for asset in self.assets()]
+        try:
+            response = self.session.post(self.endpoint, data=self.page.gotenberg_fields(), files=files,
+                                         timeout=self.timeout)
+        except requests.Timeout as exc:
+            raise PdfRendererUnavailable(f"Gotenberg did not answer within {self.timeout[1]} s") from exc
+        except requests.ConnectionError as exc:
+            raise PdfRendererUnavailable(f"Gotenberg is unreachable: {type(exc).__name__}") from exc
+        status = response.status_code
+        if status >= 500 or status in (408, 429):
+            raise PdfRendererUnavailable(f"Gotenberg answered {status}, try again later: {_excerpt(response)}",
+                                         status=status)
+        if status >= 400:
+            raise PdfRenderError(f"Gotenberg refused the request with {status}: {_excerpt(response)}",
+                                 status=status)
+        if not (200 <= status < 300) or not response.content.startswith(b"%PDF-"):
+            raise PdfRenderError(f"Gotenberg answered {status} without a PDF", status=status)
+        return response.content
+
+
+def for_chromium(html: str) -> str:
+    """The page as Chromium should print it: the stylesheet's footer boxes off (``CHROMIUM_PAGE_OVERRIDES``)."""
+    head_end = html.find("</head>")
+    if head_end < 0:
+        return CHROMIUM_PAGE_OVERRIDES + html
+    return html[:head_end] + CHROMIUM_PAGE_OVERRIDES + html[head_end:]
+
+
+def _excerpt(response: Any) -> str:
+    return (response.text or "").strip()[:200]
+
+
+def renderer_for(settings: Any, assets_dir: Path | None = None) -> PdfRenderer:
+    """The renderer ``settings.pdf_renderer`` names ("weasyprint" or "gotenberg")."""
+    name = (settings.pdf_renderer or "").strip().lower()
+    if name == WeasyPrintRenderer.name:
+        return WeasyPrintRenderer(assets_dir)
+    if name == GotenbergRenderer.name:
+        return GotenbergRenderer(settings.gotenberg_url, assets_dir)
+    raise PdfConfigurationError(
+        f"PDF_RENDERER must be 'weasyprint' or 'gotenberg', not {settings.pdf_renderer!r}")
