@@ -30,10 +30,10 @@ def _document(conn, invoice_id: str) -> tuple[dict[str, Any], dict[str, Any]]:
 
 def html_of(invoice_id: str) -> tuple[dict[str, Any], str]:
     from ..documents import invoice_html
-    from ..domain.timesheet import timesheet_rows
+    from ..domain.timesheet import timesheet
 
     view, seller = container.current().db.run(lambda conn: _document(conn, invoice_id))
-    return view, invoice_html(view, seller, timesheet_rows(view["lines"]))
+    return view, invoice_html(view, seller, timesheet(view["lines"]))
 
 
 def render_and_store(invoice_id: str) -> str | None:
