@@ -4,6 +4,8 @@ from chalice import Chalice, Cron
 
 from chalicelib import web
 from chalicelib.services import auth, billing_config, clients, generation, health, invoices, queue_worker
+from chalicelib.services import calculator
+from chalicelib import openapi
 
 # Logs go through the Powertools logger (JSON); Chalice must not add a second handler to the same name.
 app = Chalice(app_name="proxima-invoice", configure_logs=False)
@@ -188,6 +190,40 @@ def put_setting(request):
 @endpoint(app)
 def list_config_changes(request):
     return billing_config.list_config_changes(request.principal, request.query)
+
+
+# --- pricing calculator (DESIGN §6) -----------------------------------------------------------
+
+@app.route("/api/calculator/quote", methods=["POST"])
+@endpoint(app)
+def price_quote(request):
+    return calculator.quote(request.principal, request.json())
+
+
+@app.route("/api/calculator/snapshots", methods=["POST"])
+@endpoint(app)
+def save_quote_snapshot(request):
+    return web.Reply(calculator.save_snapshot(request.principal, request.json()), status=201)
+
+
+@app.route("/api/calculator/snapshots", methods=["GET"])
+@endpoint(app)
+def list_quote_snapshots(request):
+    return calculator.list_snapshots(request.principal, request.query)
+
+
+@app.route("/api/calculator/snapshots/{snapshot_id}", methods=["GET"])
+@endpoint(app)
+def get_quote_snapshot(request):
+    return calculator.get_snapshot(request.principal, request.params["snapshot_id"])
+
+
+# --- the API contract ----------------------------------------------------------------------------
+
+@app.route("/api/openapi.json", methods=["GET"])
+@endpoint(app, auth=False)
+def get_openapi(request):
+    return web.Reply(openapi.document_json(app), headers={"Content-Type": "application/json"})
 
 
 # --- schedules ---------------------------------------------------------------------------------

@@ -137,6 +137,7 @@ def endpoint(app: Any, *, auth: bool = True) -> Callable[[Callable[..., Any]], C
                                                    {"incident": incident})),
                     status_code=500, headers=JSON_HEADERS)
 
+        wrapper.requires_auth = auth  # read by chalicelib.openapi for each route's security
         return wrapper
 
     return decorate
