@@ -14,7 +14,7 @@ To document a new route, add one entry::
 ``tests/unit/test_openapi.py`` fails while a route has no entry or an entry has no route.
 
 Added to every operation without being listed: 401 when it needs a token; 400 and 422 when it has a
-request body or query parameters; 503 (a database is unavailable). Path parameters are read from
+request body or query parameters; 415 when it has a body; 503 (a database is unavailable). Path parameters are read from
 the path; ``PATH_PARAMETERS`` describes the ones that recur.
 """
 from __future__ import annotations
@@ -92,7 +92,7 @@ PATH_PARAMETERS: dict[str, JsonSchema] = {
     "application_key": {"type": "string", "description": "application (contract) key, e.g. ACME-SUP"},
     "rule_id": {"type": "string", "pattern": "^[0-9]+$", "description": "rate rule id"},
     "exclusion_id": {"type": "string", "pattern": "^[0-9]+$", "description": "employee exclusion id"},
-    "project_key": {"type": "string", "description": "Jira project key, e.g. ACME"},
+    "project_key": {"type": "string", "pattern": "^[A-Z][A-Z0-9_]{0,49}$", "description": "Jira project key, e.g. ACME"},
     "key": {"type": "string", "enum": sorted(config.SETTING_MODELS), "description": "setting key"},
 }
 
@@ -110,9 +110,9 @@ OPERATIONS: dict[tuple[str, str], Op] = {
     ("GET", "/api/health"): Op("Reachability of PostgreSQL and ClickHouse", response=_HEALTH,
                                responses={503: _HEALTH}),
     ("POST", "/api/auth/login"): Op("Sign in with e-mail and password", body=schemas.LoginRequest,
-                                    response=schemas.TokenPair, errors=(429,)),
+                                    response=schemas.TokenPair, errors=(401, 429)),
     ("POST", "/api/auth/refresh"): Op("Trade a refresh token for a new pair (the old one is revoked)",
-                                      body=schemas.RefreshRequest, response=schemas.TokenPair),
+                                      body=schemas.RefreshRequest, response=schemas.TokenPair, errors=(401,)),
     ("POST", "/api/auth/logout"): Op("Revoke the access token's user session and the refresh token given",
                                      body=schemas.LogoutRequest, body_required=False, status=204),
     ("GET", "/api/auth/me"): Op("The signed-in user", response=schemas.Me),
@@ -257,6 +257,8 @@ def _operation(method: str, path: str, view: Any, op: Op, refs: Mapping[Any, Jso
         statuses.add(401)
     if op.body is not None or op.query:
         statuses |= {400, 422}
+    if op.body is not None:
+        statuses.add(415)
     for status in sorted(statuses):
         responses[str(status)] = _error_response(status)
     for status, schema in op.responses.items():
