@@ -24,7 +24,26 @@ from tests.e2e.conftest import PASSWORD
 EXAMPLES_PER_OPERATION = int(os.environ.get("FUZZ_EXAMPLES", "25"))
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
 
-schema = schemathesis.openapi.from_dict(json.loads(openapi.document_json(app_module.app)))
+
+
+def with_fixture_examples(document: dict) -> dict:
+    """The served document plus examples naming the test ClickHouse's data (tests/fixtures_cdm.py).
+
+    Random keys only ever reach "no such application"; one example per operation lets the
+    explicit-examples phase also walk the success paths (prefill, rate rules, clients).
+    """
+    for item in document["paths"].values():
+        for op in item.values():
+            for parameter in op["parameters"]:
+                if parameter["name"] == "application_key":
+                    parameter["example"] = "TAPP-HR"
+            media = op.get("requestBody", {}).get("content", {}).get("application/json")
+            if media is not None and media["schema"] == {"$ref": "#/components/schemas/PrefillRequest"}:
+                media["example"] = {"application_key": "TAPP-HR", "period": "2026-10"}
+    return document
+
+
+schema = schemathesis.openapi.from_dict(with_fixture_examples(json.loads(openapi.document_json(app_module.app))))
 # The token is ours (an admin's); generated Authorization headers would only ever be refused.
 schema.config.generation.update(max_examples=EXAMPLES_PER_OPERATION, deterministic=True, database="none",
                                 with_security_parameters=False)
@@ -62,3 +81,25 @@ def test_document_is_served_without_a_token(api):
     status, data, headers = api.call("GET", "/api/openapi.json")
     assert status == 200 and headers["Content-Type"] == "application/json"
     assert data == json.loads(openapi.document_json(app_module.app))
+
+
+# --- what the fuzzer found, kept as plain regressions ------------------------------------------
+
+@pytest.mark.parametrize("method, path, body, field", [
+    ("POST", "/api/auth/login", {"email": "a\u0000@b.c", "password": "x"}, "email"),
+    ("POST", "/api/users", {"email": "new@test.local", "password": "long-enough-1", "role": "viewer",
+                            "full_name": "Nul\u0000"}, "full_name"),
+    ("POST", "/api/calculator/snapshots", {"currency": "USD", "lines": [
+        {"role": "Dev\u0000", "hours": "1", "cost_rate": "2"}]}, "lines.0.role"),
+    ("POST", "/api/calculator/quote", {"currency": "USD", "lines": [
+        {"role": "\udc00", "hours": "1", "cost_rate": "2"}]}, "lines.0.role"),
+    ("GET", "/api/config-changes?entity_id=a%00b", None, "entity_id"),
+    ("GET", "/api/employee-exclusions?account_id=%00", None, "account_id"),
+])
+def test_text_no_database_can_store_is_a_400_naming_the_field(api, tokens, method, path, body, field):
+    # NUL is refused by PostgreSQL text and JSONB, a lone surrogate by UTF-8: both were 500s.
+    raw = json.dumps(body) if body is not None else None  # json.dumps keeps \u0000 and \udc00 escaped
+    status, data, _ = api.call(method, path, token=tokens["admin"], raw=raw)
+    assert status == 400, data
+    assert data["error"]["details"] == [{"field": field, "type": "string_unstorable",
+                                         "problem": "text may not contain NUL characters or unpaired surrogates"}]
