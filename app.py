@@ -5,7 +5,6 @@ from chalice import Chalice, Cron
 from chalicelib import web
 from chalicelib.services import auth, billing_config, clients, generation, health, invoices, queue_worker
 from chalicelib.services import calculator
-from chalicelib import openapi
 
 # Logs go through the Powertools logger (JSON); Chalice must not add a second handler to the same name.
 app = Chalice(app_name="proxima-invoice", configure_logs=False)
@@ -223,6 +222,8 @@ def get_quote_snapshot(request):
 @app.route("/api/openapi.json", methods=["GET"])
 @endpoint(app, auth=False)
 def get_openapi(request):
+    from chalicelib import openapi  # rarely asked for: kept off the cold start
+
     return web.Reply(openapi.document_json(app), headers={"Content-Type": "application/json"})
 
 

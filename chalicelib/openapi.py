@@ -53,7 +53,7 @@ LOOSE_OBJECT: JsonSchema = {"type": "object"}
 
 @dataclass(frozen=True)
 class Query:
-    """A query parameter (always optional: the API has no required query parameters)."""
+    """A query (or, in ``Op.headers``, header) parameter; always optional here."""
 
     name: str
     description: str
@@ -65,8 +65,10 @@ class Op:
     """What the document says of one route beyond what Chalice and the models tell.
 
     ``response`` is a pydantic model, a JSON schema, or None for "a JSON object" (routes whose
-    result has no model yet). ``status`` 204 means no body. ``errors`` are the statuses beyond
-    the automatic ones (module docstring). ``responses`` adds or replaces whole responses.
+    result has no model yet); ``media_type`` is the success response's (``application/pdf`` with
+    ``response={"type": "string", "format": "binary"}``, or ``text/html``). ``status`` 204 means no
+    body. ``errors`` are the statuses beyond the automatic ones (module docstring). ``headers`` are
+    request headers such as If-Match. ``responses`` adds or replaces whole responses.
     """
 
     summary: str
@@ -76,6 +78,8 @@ class Op:
     status: int = 200
     errors: tuple[int, ...] = ()
     query: tuple[Query, ...] = ()
+    headers: tuple[Query, ...] = ()
+    media_type: str = "application/json"
     description: str = ""
     responses: Mapping[int, type[BaseModel] | JsonSchema] = field(default_factory=dict)
 
@@ -234,6 +238,8 @@ def _operation(method: str, path: str, view: Any, op: Op, refs: Mapping[Any, Jso
                   for name in _PATH_PARAM.findall(path)]
     parameters += [{"name": q.name, "in": "query", "required": False, "description": q.description,
                     "schema": q.schema} for q in op.query]
+    parameters += [{"name": h.name, "in": "header", "required": False, "description": h.description,
+                    "schema": h.schema} for h in op.headers]
     result: dict[str, Any] = {
         "operationId": getattr(view, "__name__", f"{method.lower()}_{path}"),
         "summary": op.summary,
@@ -250,8 +256,9 @@ def _operation(method: str, path: str, view: Any, op: Op, refs: Mapping[Any, Jso
     if op.status == 204:
         responses["204"] = {"description": "Done; no body"}
     else:
+        success = _schema(op.response, "serialization", refs)
         responses[str(op.status)] = {"description": "OK" if op.status == 200 else "Created",
-                                     "content": _json_content(_schema(op.response, "serialization", refs))}
+                                     "content": {op.media_type: {"schema": success}}}
     statuses = set(op.errors) | {503}
     if requires_auth:
         statuses.add(401)

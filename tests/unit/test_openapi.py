@@ -114,3 +114,27 @@ def test_every_view_that_reads_a_body_documents_it(chalice_app, document):
         reads_body = "request.json(" in inspect.getsource(view)
         op = document["paths"][path][method.lower()]
         assert ("requestBody" in op) == reads_body, (method, path)
+
+
+def test_binary_responses_and_header_parameters_for_routes_to_come():
+    from chalice import Chalice
+
+    from chalicelib import web
+
+    app = Chalice("probe")
+
+    @app.route("/api/invoices/{invoice_id}/pdf", methods=["GET"])
+    @web.endpoint(app)
+    def invoice_pdf(request):
+        return b""
+
+    op = openapi.Op("The invoice PDF", media_type="application/pdf", response={"type": "string", "format": "binary"},
+                    headers=(openapi.Query("If-None-Match", "an ETag seen before"),), errors=(404,))
+    doc = openapi.build(app, {("GET", "/api/invoices/{invoice_id}/pdf"): op})
+    validate(doc)
+    got = doc["paths"]["/api/invoices/{invoice_id}/pdf"]["get"]
+    assert got["responses"]["200"]["content"] == {"application/pdf": {"schema": {"type": "string",
+                                                                                 "format": "binary"}}}
+    assert [(p["name"], p["in"]) for p in got["parameters"]] == [("invoice_id", "path"), ("If-None-Match", "header")]
+    assert got["parameters"][0]["schema"]["format"] == "uuid"
+    assert set(got["responses"]) == {"200", "401", "404", "503"}
