@@ -3,8 +3,8 @@ from aws_lambda_powertools import Logger
 from chalice import Chalice, Cron, Rate
 
 from chalicelib import web
-from chalicelib.services import (auth, billing_config, clients, editing, generation, health, invoice_pdf, invoices,
-                                 jobs, lifecycle, queue_worker, registry, webhooks)
+from chalicelib.services import (auth, billing_config, calculator, clients, editing, generation, health, invoice_pdf,
+                                 invoices, jobs, lifecycle, queue_worker, registry, webhooks)
 
 # Logs go through the Powertools logger (JSON); Chalice must not add a second handler to the same name.
 app = Chalice(app_name="proxima-invoice", configure_logs=False)
@@ -145,6 +145,7 @@ def _action_route(action: str, status: int = 200):
                                                   request.header("if-match"), request.json(required=False)),
                              status=status)
 
+    view.__name__ = f"invoice_{action.replace('-', '_')}"  # the OpenAPI operationId
     return view
 
 
@@ -288,6 +289,42 @@ def put_setting(request):
 @endpoint(app)
 def list_config_changes(request):
     return billing_config.list_config_changes(request.principal, request.query)
+
+
+# --- pricing calculator (DESIGN §6) -----------------------------------------------------------
+
+@app.route("/api/calculator/quote", methods=["POST"])
+@endpoint(app)
+def price_quote(request):
+    return calculator.quote(request.principal, request.json())
+
+
+@app.route("/api/calculator/snapshots", methods=["POST"])
+@endpoint(app)
+def save_quote_snapshot(request):
+    return web.Reply(calculator.save_snapshot(request.principal, request.json()), status=201)
+
+
+@app.route("/api/calculator/snapshots", methods=["GET"])
+@endpoint(app)
+def list_quote_snapshots(request):
+    return calculator.list_snapshots(request.principal, request.query)
+
+
+@app.route("/api/calculator/snapshots/{snapshot_id}", methods=["GET"])
+@endpoint(app)
+def get_quote_snapshot(request):
+    return calculator.get_snapshot(request.principal, request.params["snapshot_id"])
+
+
+# --- the API contract ----------------------------------------------------------------------------
+
+@app.route("/api/openapi.json", methods=["GET"])
+@endpoint(app, auth=False)
+def get_openapi(request):
+    from chalicelib import openapi  # rarely asked for: kept off the cold start
+
+    return web.Reply(openapi.document_json(app), headers={"Content-Type": "application/json"})
 
 
 # --- schedules ---------------------------------------------------------------------------------

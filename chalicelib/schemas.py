@@ -97,4 +97,6 @@ class ErrorBody(BaseModel):
 
 class PrefillRequest(Strict):
     application_key: str = Field(min_length=1, max_length=100)
-    period: str = Field(min_length=1, max_length=20, description="calendar month, YYYY-MM")
+    # The pattern is for the document only: a period not written YYYY-MM stays a 400 (Period.parse).
+    period: str = Field(min_length=1, max_length=20, description="calendar month, YYYY-MM",
+                        json_schema_extra={"pattern": "^[0-9]{4}-[0-9]{2}$"})

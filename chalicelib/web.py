@@ -59,9 +59,11 @@ class ApiRequest:
                 raise errors.BadRequest("a JSON request body is required")
             return None
         try:
-            return jsonutil.loads(self.raw_body)
+            body = jsonutil.loads(self.raw_body)
         except (ValueError, UnicodeDecodeError) as exc:
             raise errors.BadRequest("the request body is not valid JSON", details={"reason": str(exc)}) from exc
+        refuse_unstorable_text(body)
+        return body
 
     def json_object(self) -> dict[str, Any]:
         body = self.json()
@@ -85,6 +87,44 @@ class ApiRequest:
 def with_etag(view: dict[str, Any], status: int = 200) -> Reply:
     """A versioned resource with its version as ETag, for the client's next If-Match."""
     return Reply(view, status=status, headers={"ETag": f'"{view["version"]}"'})
+
+
+def _unstorable_field(value: Any, path: str = "") -> str | None:
+    """Where ``value`` holds text no database can store: a NUL character or an unpaired surrogate."""
+    if isinstance(value, str):
+        if "\x00" in value:
+            return path or "(body)"
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return path or "(body)"
+        return None
+    if isinstance(value, dict):
+        items = value.items()
+    elif isinstance(value, list):
+        items = enumerate(value)
+    else:
+        return None
+    for key, item in items:
+        name = f"{path}.{key}" if path else str(key)
+        found = _unstorable_field(key, name) if isinstance(key, str) else None
+        found = found or _unstorable_field(item, name)
+        if found:
+            return found
+    return None
+
+
+def refuse_unstorable_text(value: Any) -> None:
+    """400 for text PostgreSQL cannot hold (NUL) or UTF-8 cannot encode, before any service sees it.
+
+    Checked once here rather than in every model: otherwise the driver refuses it mid-transaction
+    and the caller gets a 500 for what is plainly a bad request.
+    """
+    field = _unstorable_field(value)
+    if field is not None:
+        problem = "text may not contain NUL characters or unpaired surrogates"
+        raise errors.BadRequest(f"{field}: {problem}",
+                                details=[{"field": field, "problem": problem, "type": "string_unstorable"}])
 
 
 def error_body(code: str, message: str, details: Any = None) -> dict[str, Any]:
@@ -131,6 +171,7 @@ def endpoint(app: Any, *, auth: bool = True) -> Callable[[Callable[..., Any]], C
                     from .services import auth as auth_service
 
                     request.principal = auth_service.authenticate(request.header("authorization"))
+                refuse_unstorable_text(request.query)
                 return to_response(view(request))
             except errors.DomainError as exc:
                 return error_response(exc)
@@ -142,6 +183,7 @@ def endpoint(app: Any, *, auth: bool = True) -> Callable[[Callable[..., Any]], C
                                                    {"incident": incident})),
                     status_code=500, headers=JSON_HEADERS)
 
+        wrapper.requires_auth = auth  # read by chalicelib.openapi for each route's security
         return wrapper
 
     return decorate

@@ -14,6 +14,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "configure_billing": frozenset({"accountant", "admin"}),
     "manage_settings": frozenset({"admin"}),
     "retry_jobs": frozenset({"accountant", "admin"}),
+    "save_quotes": frozenset({"accountant", "admin"}),
     "manage_users": frozenset({"admin"}),
 }
 

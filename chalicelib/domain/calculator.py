@@ -76,9 +76,11 @@ def _parse_number(value: Any, field: str) -> Decimal:
     if isinstance(value, float):
         raise _invalid(field, "must be a decimal number given as a string or an integer, not a float")
     try:
-        return to_decimal(value)
+        number = to_decimal(value)
     except (TypeError, ValueError):
         raise _invalid(field, "must be a decimal number") from None
+    # "-0" is a valid zero, but it would print as "-0.00" in every figure it reaches.
+    return abs(number) if number.is_zero() else number
 
 
 def _check_number(value: Any, field: str, *, maximum: Decimal | None = None,

@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from ..domain import webhooks as rules
 from ..domain.access import SYSTEM
-from ..domain.errors import BadRequest, Unavailable
+from ..domain.errors import BadRequest, Unauthenticated
 from ..domain.status import ACCEPTED, PAID, SENT, next_status
 from ..schemas import parse
 from . import container
@@ -90,7 +90,10 @@ def didox_callback(signature: str | None, raw_body: bytes) -> tuple[dict[str, An
 
     secret = container.current().settings.didox_webhook_secret
     if not secret:
-        raise Unavailable("the Didox webhook is not configured (DIDOX_WEBHOOK_SECRET)")
+        # Nothing can be verified, so nothing is believed: refused like a bad signature (and logged,
+        # because a real Didox callback is being lost until the secret is configured).
+        log.error("Didox callback refused: DIDOX_WEBHOOK_SECRET is not configured")
+        raise Unauthenticated("the webhook signature cannot be verified: the Didox webhook secret is not configured")
     rules.verify_signature(secret, raw_body, signature)
     try:
         import json

@@ -7,11 +7,15 @@ from typing import Any
 
 def build_server(host: str = "127.0.0.1", port: int = 8000) -> Any:
     from chalice.config import Config
-    from chalice.local import create_local_server
+    from chalice.local import CustomLocalChalice, LocalDevServer, create_local_server
 
     import app as app_module
 
     config = Config.create(chalice_stage="local", app_name="proxima-invoice", chalice_app=app_module.app)
+    if isinstance(app_module.app, CustomLocalChalice):
+        # create_local_server re-bases the app's class; a second call in the same process (a second
+        # server, e.g. one per test) would make that an inheritance cycle. Once is enough.
+        return LocalDevServer(app_module.app, config, host, port)
     return create_local_server(app_module.app, config, host, port)
 
 

@@ -116,5 +116,5 @@ def test_refusal_is_recorded_with_an_event_and_an_alert(api, signed_container, s
     assert len(alerts) == 1 and "PRX-2026-0009" in alerts[0]["payload"]["text"]
 
 
-def test_unconfigured_secret_is_503(api, container):
-    assert_error(*post(api, event())[:2], 503)
+def test_without_a_configured_secret_nothing_is_believed(api, container):
+    assert_error(*post(api, event())[:2], 401)

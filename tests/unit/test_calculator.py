@@ -259,3 +259,11 @@ def test_direct_construction_is_validated_too():
     with pytest.raises(ValidationFailed) as caught:
         QuoteInput("USD", (QuoteLine("Dev", D("1"), D("10")), QuoteLine("QA", 1.5, D("10"))))  # type: ignore[arg-type]
     assert caught.value.details["field"] == "lines[1].hours"
+
+
+def test_negative_zero_inputs_print_as_plain_zeros():
+    result = quote([line(hours="-0", cost_rate="-0.0", bill_rate="-0")], vat_rate="-0", discount_pct="-0")
+    # −0 is not negative, so it is accepted; but no figure may come out as "-0.00".
+    figures = [result.hours, result.cost, result.revenue, result.margin, result.vat, result.total,
+               result.by_role[0].hours]
+    assert [str(value) for value in figures] == ["0", "0.00", "0.00", "0.00", "0.00", "0.00", "0"]
