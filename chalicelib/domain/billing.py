@@ -489,10 +489,21 @@ class _PeriodRules:
         key = self._case_of(fact)
         found = self._memo.get(key)
         if found is None:
-            found = self._memo[key] = self._decide(fact)
+            found = self._memo[key] = self.decide(fact)
         return found
 
-    def _decide(self, fact: WorklogFact) -> tuple[str | None, BillingTerms | None, str | None]:
+    @property
+    def rules(self) -> tuple[RateRule, ...]:
+        """The rate rules in force on some day of the month."""
+        return self._rules
+
+    @property
+    def exclusions(self) -> tuple[EmployeeExclusion, ...]:
+        """The exclusions of this application (or global) in force on some day of the month."""
+        return self._exclusions
+
+    def decide(self, fact: WorklogFact) -> tuple[str | None, BillingTerms | None, str | None]:
+        """As a call, without the memo."""
         application_key = self._application.application_key
         reason = left_out_reason(fact, application_key, self._classifications, self._exclusions)
         if reason is not None:
