@@ -489,10 +489,21 @@ class _PeriodRules:
         key = self._case_of(fact)
         found = self._memo.get(key)
         if found is None:
-            found = self._memo[key] = self._decide(fact)
+            found = self._memo[key] = self.decide(fact)
         return found
 
-    def _decide(self, fact: WorklogFact) -> tuple[str | None, BillingTerms | None, str | None]:
+    @property
+    def rules(self) -> tuple[RateRule, ...]:
+        """The rate rules in force on some day of the month."""
+        return self._rules
+
+    @property
+    def exclusions(self) -> tuple[EmployeeExclusion, ...]:
+        """The exclusions of this application (or global) in force on some day of the month."""
+        return self._exclusions
+
+    def decide(self, fact: WorklogFact) -> tuple[str | None, BillingTerms | None, str | None]:
+        """As a call, without the memo."""
         application_key = self._application.application_key
         reason = left_out_reason(fact, application_key, self._classifications, self._exclusions)
         if reason is not None:
@@ -772,11 +783,22 @@ def hourly_lines(
     """Rule 9: group billed portions by (category, rate, multiplier) and price each group once.
     Positions are left at 0; :func:`number_lines` assigns them."""
     groups = _line_traces(portions, _hourly_line_key)
+    return price_hourly_lines({key: group.summary() for key, group in groups.items()}, application, overage=overage)
+
+
+# What a line is priced from: its worklog ids, trace, raw minutes (whole) and billed minutes.
+LineSummary = tuple[tuple[int, ...], tuple[TraceEntry, ...], int, int]
+
+
+def price_hourly_lines(
+    groups: Mapping[tuple[str, Decimal, Decimal], LineSummary], application: Application, *, overage: bool = False
+) -> list[DraftLine]:
+    """Rule 9 for lines already grouped by (category, rate, multiplier), whether from priced portions
+    or from totals ClickHouse computed: the same printed lines either way."""
     lines = []
     # Printed order: category, then multiplier, then rate (the 1× lines of a category come first).
     by_print_order = sorted(groups.items(), key=lambda item: (item[0][0], item[0][2], item[0][1]))
-    for (category, rate, multiplier), group in by_print_order:
-        ids, trace, raw, billed = group.summary()
+    for (category, rate, multiplier), (ids, trace, raw, billed) in by_print_order:
         quantity = hours_from_minutes(billed)
         unit_price = unit_price_for(rate, multiplier)
         lines.append(DraftLine(
@@ -806,7 +828,12 @@ def fee_line(category: str, description: str, unit: str, fee: Decimal, covered: 
     """The ``1 × fee`` line of SUP (unit month) and FP (unit fixed), tracing the work it covers."""
     # Every covered portion is on this one line.
     traced = _line_traces(covered, lambda portion: category).get(category, _LineTrace())
-    ids, trace, raw, billed = traced.summary()
+    return price_fee_line(category, description, unit, fee, traced.summary())
+
+
+def price_fee_line(category: str, description: str, unit: str, fee: Decimal, covered: LineSummary) -> DraftLine:
+    """:func:`fee_line` from the summary of the work it covers."""
+    ids, trace, raw, billed = covered
     price = round_money(fee)
     return DraftLine(
         position=0,
@@ -1003,7 +1030,6 @@ def compute_draft(
 
     fee_lines: list[DraftLine] = []
     included: HoursTally | None = None
-    warnings: list[str] = []
     if application.deal_type == HR:
         limit = application.hours_limit * 60 if application.hours_limit is not None else None
         billed, over = split_at(priced, limit)
@@ -1014,27 +1040,73 @@ def compute_draft(
         included = HoursTally.of((p.worklog.fact.worklog_id, p.minutes * 60) for p in covered)
         fee_lines.append(fee_line(RETAINER, RETAINER, UNIT_MONTH, application.monthly_fee, covered))
         lines = hourly_lines(billed, application, overage=True)
-        if application.included_hours is None:
-            warnings.append("The support contract sets no included hours: every hour is billed as overage.")
     else:  # FP: ensure_billable_contract admits no other deal type
         covered, _ = split_at(priced, None)
-        description = (
-            f"{FIXED_PRICE} per contract {application.contract_number}"
-            if application.contract_number else FIXED_PRICE
-        )
-        fee_lines.append(fee_line(FIXED_PRICE, description, UNIT_FIXED, application.fixed_amount, covered))
+        fee_lines.append(fee_line(
+            FIXED_PRICE, fixed_price_description(application), UNIT_FIXED, application.fixed_amount, covered))
         lines = []
 
-    all_lines = number_lines(fee_lines + lines)
-    totals = recompute_totals(all_lines, application.vat_rate)
-    hours = HoursSummary(
+    notes = WorkNotes(
+        missing_issue=sum(1 for p in priced if p.fact.issue_type is None),
+        unmapped_types=tuple(sorted({
+            p.fact.issue_type for p in priced
+            if p.fact.issue_type is not None and p.fact.issue_type not in settings.category_map
+        })),
+        zero_time=sum(1 for p in priced if p.seconds == 0),
+        stray=len(stray),
+    )
+    return assemble_draft(
+        application, period, fee_lines, lines,
+        left_out={key: HoursTally.of(left_out_pairs[key]) for key in LEFT_OUT_KEYS},
+        included=included,
         logged_seconds=sum(p.seconds for p in priced),
         billable_minutes=sum(p.minutes for p in priced),
-        billed_minutes=sum(line.billed_minutes for line in lines),
+        notes=notes, settings=settings, data_as_of=latest,
     )
 
-    left_out = {key: HoursTally.of(left_out_pairs[key]) for key in LEFT_OUT_KEYS}
-    warnings[:0] = _warnings(application, period, priced, left_out, hours, stray, settings)
+
+def fixed_price_description(application: Application) -> str:
+    return (
+        f"{FIXED_PRICE} per contract {application.contract_number}"
+        if application.contract_number else FIXED_PRICE
+    )
+
+
+class WorkNotes(NamedTuple):
+    """What rule 11's warnings count among the priced worklogs (counted, not left out), and the strays."""
+
+    missing_issue: int
+    unmapped_types: tuple[str, ...]  # sorted
+    zero_time: int
+    stray: int = 0
+
+
+def assemble_draft(
+    application: Application,
+    period: Period,
+    fee_lines: Sequence[DraftLine],
+    lines: Sequence[DraftLine],
+    *,
+    left_out: Mapping[str, HoursTally],
+    included: HoursTally | None,
+    logged_seconds: int,
+    billable_minutes: int,
+    notes: WorkNotes,
+    settings: BillingSettings,
+    data_as_of: datetime | None,
+) -> DraftResult:
+    """Rules 9-11 once the lines are priced: positions, totals, hours and warnings. Shared by
+    :func:`compute_draft` and the prefill from ClickHouse totals, so both end identically."""
+    all_lines = number_lines([*fee_lines, *lines])
+    totals = recompute_totals(all_lines, application.vat_rate)
+    hours = HoursSummary(
+        logged_seconds=logged_seconds,
+        billable_minutes=billable_minutes,
+        billed_minutes=sum(line.billed_minutes for line in lines),
+    )
+    warnings = _warnings(application, period, notes, left_out, hours, settings)
+    if application.deal_type == SUP and application.included_hours is None:
+        warnings.append("The support contract sets no included hours: every hour is billed as overage.")
     return DraftResult(
         application_key=application.application_key,
         customer_key=application.customer_key,
@@ -1046,42 +1118,37 @@ def compute_draft(
         vat_rate=quantize(Decimal(application.vat_rate)),
         vat_amount=totals.vat_amount,
         total=totals.total,
-        left_out=MappingProxyType(left_out),
+        left_out=MappingProxyType(dict(left_out)),
         included_hours=included,
         hours=hours,
         warnings=tuple(warnings),
-        data_as_of=latest,
+        data_as_of=data_as_of,
     )
 
 
 def _warnings(
     application: Application,
     period: Period,
-    priced: Sequence[PricedWorklog],
+    notes: WorkNotes,
     left_out: Mapping[str, HoursTally],
     hours: HoursSummary,
-    stray: Sequence[WorklogFact],
     settings: BillingSettings,
 ) -> list[str]:
     """Rule 11: what a reviewer should know before trusting the draft, in a stable order."""
     warnings = []
     if hours.billable_minutes == 0:
         warnings.append(f"No billable worklogs in {period}.")
-    missing = sum(1 for p in priced if p.fact.issue_type is None)
-    if missing:
+    if notes.missing_issue:
         warnings.append(
-            f"{_plural(missing, 'worklog')} on issues missing from Jira: "
+            f"{_plural(notes.missing_issue, 'worklog')} on issues missing from Jira: "
             f"typed {UNKNOWN_ISSUE_TYPE!r}, category {category_for(None, settings.category_map)!r}."
         )
-    unmapped = sorted({
-        p.fact.issue_type for p in priced
-        if p.fact.issue_type is not None and p.fact.issue_type not in settings.category_map
-    })
-    if unmapped:
-        warnings.append(f"Issue types with no category, billed as {OTHER_WORK!r}: {', '.join(unmapped)}.")
-    zero = sum(1 for p in priced if p.seconds == 0)
-    if zero:
-        warnings.append(f"{_plural(zero, 'worklog')} with zero billable time not billed.")
+    if notes.unmapped_types:
+        warnings.append(
+            f"Issue types with no category, billed as {OTHER_WORK!r}: {', '.join(notes.unmapped_types)}."
+        )
+    if notes.zero_time:
+        warnings.append(f"{_plural(notes.zero_time, 'worklog')} with zero billable time not billed.")
     over = left_out[OVER_LIMIT]
     if application.deal_type == HR and application.hours_limit is not None and over.count:
         warnings.append(
@@ -1091,8 +1158,8 @@ def _warnings(
         warnings.append(
             f"Fixed-price contract: {hours_from_minutes(hours.billable_minutes)} h reported, not billed."
         )
-    if stray:
+    if notes.stray:
         warnings.append(
-            f"{_plural(len(stray), 'worklog')} outside the contract's projects or {period} ignored."
+            f"{_plural(notes.stray, 'worklog')} outside the contract's projects or {period} ignored."
         )
     return warnings

@@ -9,6 +9,7 @@ from typing import Any, Mapping
 from .. import schemas
 from ..domain.access import Principal, authorize
 from ..domain.billing import DraftResult, Period, compute_draft
+from ..domain.billing_plan import draft_from_totals, plan_prefill
 from ..domain.cdm import Application, Customer
 from ..domain.errors import NotFound
 from . import container
@@ -31,8 +32,11 @@ def _period_and_key(body: Any) -> tuple[str, Period]:
     return request.application_key, Period.parse(request.period)
 
 
-def compute_prefill(application_key: str, period: Period) -> Prefill:
-    """Read ClickHouse (application, worklogs, customer) and PostgreSQL (rules), apply the rules."""
+def compute_prefill(application_key: str, period: Period, *, with_trace: bool = True) -> Prefill:
+    """Read ClickHouse (application, worklogs, customer) and PostgreSQL (rules), apply the rules.
+
+    ``with_trace=False`` (the preview) lets ClickHouse price and total the worklogs (billing_plan): the
+    same draft with empty line traces, without bringing every worklog into Python."""
     from .billing_config import load_billing_configuration
 
     c = container.current()
@@ -41,6 +45,15 @@ def compute_prefill(application_key: str, period: Period) -> Prefill:
     if application is None:
         raise NotFound(f"no application {application_key!r}", details={"application_key": application_key})
     config = load_billing_configuration(c.db, application_key, period.first_day, period.last_day)
+    if not with_trace:
+        plan = plan_prefill(application, period, rules=config.rules, classifications=config.classifications,
+                            exclusions=config.exclusions, settings=config.settings)
+        if plan is not None:
+            result = draft_from_totals(
+                application, period, plan, reader.worklog_totals(plan, period.first_day, period.last_day),
+                settings=config.settings, data_as_of=application.updated_at)
+            return Prefill(application, reader.customer(application.customer_key), result,
+                           config.payment_terms_days)
     active = application.is_active_between(period.first_day, period.last_day)
     # Reading and pricing a month allocate a few objects per worklog (hundreds of thousands in the largest
     # application-month), all alive until the draft is built. CPython's cyclic collector would walk them,
@@ -84,7 +97,7 @@ def preview(principal: Principal, body: Any, include_trace: bool = False) -> dic
     """POST /api/invoices/prefill: the draft as it would be saved; nothing is written."""
     authorize(principal, "read")
     key, period = _period_and_key(body)
-    prefill = compute_prefill(key, period)
+    prefill = compute_prefill(key, period, with_trace=include_trace)
     view = prefill.result.to_dict()
     if not include_trace:
         view["lines"] = _strip_trace(view["lines"])
