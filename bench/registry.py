@@ -14,7 +14,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from _stack import percentile  # noqa: E402
+from _stack import percentile, reset_invoices  # noqa: E402
 
 GENERATE = """
 INSERT INTO invoicing.invoices (application_key, customer_key, customer_name, period, deal_type, currency,
@@ -54,15 +54,10 @@ def prepare(n: int):
     if count != n:
         print(f"generating {n} invoices (once)...", flush=True)
 
+        reset_invoices(c)
+
         def work(conn):
             conn.execute("SET LOCAL statement_timeout = 0")
-            audit = ("invoicing.invoice_events", "invoicing.invoice_edit_history")
-            for table in audit:
-                conn.execute(f"ALTER TABLE {table} DISABLE TRIGGER USER")
-            conn.execute("TRUNCATE invoicing.invoice_events, invoicing.invoice_edit_history, "
-                         "invoicing.invoice_line_items, invoicing.integration_jobs, invoicing.invoices")
-            for table in audit:
-                conn.execute(f"ALTER TABLE {table} ENABLE TRIGGER USER")
             conn.execute(GENERATE, {"n": n})
 
         c.db.run(work)

@@ -12,7 +12,6 @@ from urllib.parse import parse_qs
 import boto3
 import pytest
 from moto.core import DEFAULT_ACCOUNT_ID
-from moto.server import ThreadedMotoServer
 from moto.ses.models import ses_backends
 
 from chalicelib.adapters.email import SesMailer
@@ -21,15 +20,6 @@ from infra.local.doubles import Double
 from tests.integration.saas_support import FAST, PDF, invoice_payload, refused_url, settings
 
 REGION = "eu-central-1"  # tests/conftest.py sets it as the default region
-
-
-@pytest.fixture(scope="module")
-def moto_url():
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    yield f"http://{host}:{port}"
-    server.stop()
 
 
 @pytest.fixture

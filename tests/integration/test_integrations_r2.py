@@ -9,7 +9,6 @@ import uuid
 
 import boto3
 import pytest
-from moto.server import ThreadedMotoServer
 
 from chalicelib.adapters.integration import NotConfigured, OutcomeUnknown, PermanentError, TransientError
 from chalicelib.adapters.r2 import R2Archive
@@ -17,15 +16,6 @@ from infra.local.doubles import Double
 from tests.integration.saas_support import FAST, PDF, invoice_payload, refused_url, settings
 
 KEY = "invoices/2026/PRX-2026-0007.pdf"
-
-
-@pytest.fixture(scope="module")
-def moto_url():
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    yield f"http://{host}:{port}"
-    server.stop()
 
 
 @pytest.fixture
