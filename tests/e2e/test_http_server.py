@@ -34,7 +34,7 @@ def _call(url, method="GET", body=None, token=None):
 def test_health_login_and_clients_over_http(server, users):
     status, health, headers = _call(f"{server.url}/api/health")
     assert status == 200 and health["status"] == "ok"
-    assert headers["content-type"] == "application/json"
+    assert headers["Content-Type"] == "application/json"
 
     status, pair, _ = _call(f"{server.url}/api/auth/login", "POST",
                             {"email": "viewer@test.local", "password": PASSWORD})
