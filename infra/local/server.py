@@ -7,11 +7,14 @@ from typing import Any
 
 def build_server(host: str = "127.0.0.1", port: int = 8000) -> Any:
     from chalice.config import Config
-    from chalice.local import create_local_server
+    from chalice.local import CustomLocalChalice, LocalDevServer, create_local_server
 
     import app as app_module
 
     config = Config.create(chalice_stage="local", app_name="proxima-invoice", chalice_app=app_module.app)
+    if isinstance(app_module.app, CustomLocalChalice):
+        # A second server in this process: create_local_server would re-base the class onto itself.
+        return LocalDevServer(app_module.app, config, host, port)
     return create_local_server(app_module.app, config, host, port)
 
 

@@ -13,6 +13,7 @@ import json
 import logging
 import os
 import threading
+import urllib.request
 from typing import Any, Callable
 
 from infra.local import doubles as doubles_module
@@ -46,7 +47,11 @@ def start_moto(host: str = "127.0.0.1", port: int = 0) -> tuple[Any, str]:
     server = ThreadedMotoServer(ip_address=host, port=port, verbose=False)
     server.start()
     bound_host, bound_port = server.get_host_and_port()
-    return server, f"http://{bound_host}:{bound_port}"
+    endpoint = f"http://{bound_host}:{bound_port}"
+    # moto's backends are per process, not per server: a second stack in this process (tests) would
+    # find the first one's objects (an archived PRX-2026-0001 with another hash) and e-mails.
+    urllib.request.urlopen(urllib.request.Request(f"{endpoint}/moto-api/reset", method="POST"), timeout=10).close()
+    return server, endpoint
 
 
 def provision_aws(endpoint: str, *, bucket: str = BUCKET, queue_name: str = QUEUE_NAME,
@@ -231,6 +236,13 @@ class LocalSideEffects:
         if self.moto is not None:
             self.moto.stop()
 
+    def sent_emails(self) -> list[Any]:
+        """The e-mails SES accepted (moto runs in this process; its backend keeps them, raw)."""
+        from moto.core import DEFAULT_ACCOUNT_ID
+        from moto.ses import ses_backends
+
+        return list(ses_backends[DEFAULT_ACCOUNT_ID][REGION].sent_messages)
+
     def describe(self) -> list[str]:
         lines = [f"AWS (moto: S3 as R2, SQS, SES): {self.endpoint}  (state: {self.endpoint}/moto-api/data.json)",
                  f"  bucket {self.aws['bucket']}, queue {self.aws['queue_url']}",
@@ -247,6 +259,9 @@ class LocalSideEffects:
             counts = ", ".join(f"{len(v)} {k}" for k, v in state.items() if isinstance(v, list) and k != "requests")
             lines.append(f"{name}: {len(state['requests'])} requests" + (f" ({counts})" if counts else ""))
             lines += [f"  {r['method']} {r['path']}" for r in state["requests"]]
+        emails = self.sent_emails()
+        lines.append(f"ses: {len(emails)} e-mails")
+        lines += [f"  {e.source} -> {', '.join(e.destinations)}" for e in emails]
         if self.worker is not None:
             lines.append(f"worker: {self.worker.stats}")
         return lines
