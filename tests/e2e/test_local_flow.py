@@ -162,3 +162,31 @@ def test_a_resident_customer_is_delivered_through_didox(stack):
     assert effects.sent_emails() == []
     status, saved = call(server, "GET", f"/api/invoices/{invoice['id']}", token=token)
     assert status == 200 and saved["didox_document_id"] == documents[0]["_id"]
+
+
+def test_the_local_worker_deletes_what_succeeded_and_leaves_failed_records_for_redelivery(container):
+    from infra.local.side_effects import LocalSideEffects, LocalWorker
+
+    effects = LocalSideEffects().start()
+    wired = container_module.Container(replace(container.settings, **effects.settings_values("http://x")))
+    container_module.use(wired)
+    try:
+        sqs = boto3.client("sqs", endpoint_url=effects.endpoint)
+        queue_url = effects.aws["queue_url"]
+        # A job nobody created is skipped (success); a job message without a job id is a failed record.
+        sqs.send_message(QueueUrl=queue_url, MessageBody=json.dumps(
+            {"type": "job", "job_id": "00000000-0000-4000-8000-000000000000"}))
+        sqs.send_message(QueueUrl=queue_url, MessageBody=json.dumps({"type": "job", "job_id": 5}))
+        worker = LocalWorker(queue_url, effects.endpoint, wait_seconds=1)
+        while worker.stats["received"] < 2:
+            assert worker.run_once() > 0
+        assert worker.stats == {"received": 2, "succeeded": 1, "failed": 1, "relays": 0, "polls": 0}
+        counts = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=[
+            "ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"])["Attributes"]
+        # The failed one is still there, invisible until its visibility timeout, then redelivered (and
+        # after 5 receives moved to the dead-letter queue).
+        assert counts == {"ApproximateNumberOfMessages": "0", "ApproximateNumberOfMessagesNotVisible": "1"}
+    finally:
+        container_module.use(container)
+        wired.close()
+        effects.stop()
