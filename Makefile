@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test venv migrate seed bench clean
+.PHONY: run test package venv migrate seed bench clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -21,6 +21,10 @@ run: $(STAMP)
 ## test: the whole suite (unit, integration on the embedded databases, e2e over HTTP)
 test: $(STAMP)
 	$(PY) -m pytest
+
+## package: dist/sam.json + dist/deployment.zip for CloudFormation (README, Deploy)
+package: $(STAMP)
+	$(PY) -m infra.package
 
 migrate: $(STAMP)
 	$(PY) -m chalicelib.cli migrate

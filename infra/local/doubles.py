@@ -10,7 +10,8 @@ body) and can be scripted to misbehave:
 - ``malformed_next(times=1, path=None)``: answer 200 with a body that is not JSON, without acting.
 
 ``make run`` serves them to the local stack; the tests use them to check the exact request shapes and
-that retries after each failure end in exactly one effect. Never imported by Lambda code.
+that retries after each failure end in exactly one effect. ``GET /__doubles`` on a double's own port
+answers what it received and holds (``inspection()``), without being recorded. Never imported by Lambda code.
 """
 from __future__ import annotations
 
@@ -151,9 +152,24 @@ class Double:
                     return fault
         return None
 
+    # -- inspecting -------------------------------------------------------------------------
+    INSPECTION_PATH = "/__doubles"
+
+    def state(self) -> dict[str, Any]:
+        """What the fake service holds (its counterparties, messages, documents...)."""
+        return {}
+
+    def inspection(self) -> dict[str, Any]:
+        with self.lock:
+            requests = [{"method": r.method, "path": r.path, "query": r.query, "body": _shorten(r.body)}
+                        for r in self.requests]
+            return {"name": self.name, "requests": requests, **_shorten(self.state())}
+
     # -- serving ----------------------------------------------------------------------------
     def _serve(self, handler: BaseHTTPRequestHandler) -> None:
         parts = urlsplit(handler.path)
+        if handler.command == "GET" and parts.path == self.INSPECTION_PATH:
+            return self._send(handler, 200, self.inspection(), {})
         length = int(handler.headers.get("Content-Length") or 0)
         raw = handler.rfile.read(length) if length else b""
         try:
@@ -223,6 +239,19 @@ class Double:
             pass
 
 
+def _shorten(value: Any, limit: int = 200) -> Any:
+    """Long strings (base64 PDFs) cut for reading; the structure kept."""
+    if isinstance(value, dict):
+        return {k: _shorten(v, limit) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_shorten(v, limit) for v in value]
+    if isinstance(value, str) and len(value) > limit:
+        return f"{value[:limit]}... ({len(value)} chars)"
+    if isinstance(value, bytes):
+        return f"<{len(value)} bytes>"
+    return value
+
+
 def _now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
@@ -248,6 +277,9 @@ class PlanFactDouble(Double):
             ("POST", re.compile(r"/api/v1/operations/list"), self._list_operations),
             ("POST", re.compile(r"/api/v1/operations/(income|outcome)"), self._create_operation),
         ]
+
+    def state(self) -> dict[str, Any]:
+        return {"counterparties": self.counterparties, "projects": self.projects, "operations": self.operations}
 
     @staticmethod
     def envelope(data: Any = None, error: str | None = None) -> dict[str, Any]:
@@ -344,6 +376,9 @@ class TelegramDouble(Double):
         self._ids = itertools.count(1)
         self.routes = [("POST", re.compile(r"/bot([^/]+)/sendMessage"), self._send_message)]
 
+    def state(self) -> dict[str, Any]:
+        return {"messages": [{k: m[k] for k in ("message_id", "chat", "text")} for m in self.messages]}
+
     @staticmethod
     def error(code: int, description: str, **extra: Any) -> dict[str, Any]:
         return {"ok": False, "error_code": code, "description": description, **extra}
@@ -399,6 +434,9 @@ class DidoxDouble(Double):
             ("GET", re.compile(r"/v1/documents/([^/]+)"), self._get),
             ("GET", re.compile(r"/v2/documents"), self._list),
         ]
+
+    def state(self) -> dict[str, Any]:
+        return {"documents": [self._summary(d) for d in self.documents]}
 
     def expire_tokens(self) -> None:
         with self.lock:
@@ -458,7 +496,9 @@ class DidoxDouble(Double):
         return 200, {"data": [self._summary(d) for d in window], "total": len(found)}, {}
 
 
-def start_all(host: str = "127.0.0.1") -> dict[str, Double]:
-    """The three doubles on free ports (``make run`` points the settings at their ``url``)."""
-    return {"planfact": PlanFactDouble(host=host).start(), "telegram": TelegramDouble(host=host).start(),
-            "didox": DidoxDouble(host=host).start()}
+def start_all(host: str = "127.0.0.1", ports: dict[str, int] | None = None) -> dict[str, Double]:
+    """The three doubles on the given ports, else free ones (``make run`` points the settings at their ``url``)."""
+    ports = ports or {}
+    return {"planfact": PlanFactDouble(host=host, port=ports.get("planfact", 0)).start(),
+            "telegram": TelegramDouble(host=host, port=ports.get("telegram", 0)).start(),
+            "didox": DidoxDouble(host=host, port=ports.get("didox", 0)).start()}

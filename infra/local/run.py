@@ -1,7 +1,11 @@
-"""``make run``: embedded PostgreSQL + ClickHouse, migrations, demo data, the API on :8000."""
+"""``make run``: embedded PostgreSQL + ClickHouse, migrations, demo data, the API on :8000, and the side
+effects: moto (S3 as R2, SQS, SES), the PlanFact/Telegram/Didox doubles, a worker draining the job queue
+and the relay/poll schedules, all in this one process (the embedded ClickHouse admits one)."""
 from __future__ import annotations
 
 import argparse
+import os
+import signal
 import sys
 
 
@@ -10,11 +14,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8000)
     parser.add_argument("--reseed", action="store_true", help="rewrite the demo data even if present")
+    parser.add_argument("--aws-port", type=int, default=4566, help="moto (S3, SQS, SES); 0 picks a free port")
+    parser.add_argument("--doubles-port", type=int, default=8101,
+                        help="PlanFact double on this port, Telegram on +1, Didox on +2; 0 picks free ports")
     args = parser.parse_args(argv)
 
+    from infra.local.side_effects import LocalSideEffects
     from infra.local.stack import prepare_environment
 
     env = prepare_environment()
+    ports = {name: args.doubles_port + offset if args.doubles_port else 0
+             for offset, name in enumerate(("planfact", "telegram", "didox"))}
+    effects = LocalSideEffects(args.host, args.aws_port, ports).start()
+    # Before the settings are first read: every integration points at the local endpoints.
+    os.environ.update(effects.environment(public_base_url=f"http://{args.host}:{args.port}"))
     from chalicelib import cli
     from chalicelib.adapters.migrations import migrate_up
     from chalicelib.config import get_settings
@@ -41,17 +54,28 @@ def main(argv: list[str] | None = None) -> int:
     from infra.local.server import build_server
 
     server = build_server(args.host, args.port)
+    worker = effects.start_workers()
     print(f"\nProxima Invoice API on http://{args.host}:{args.port}/api/health")
+    print("\n".join(effects.describe()))
+    print(f"worker: long-polls the queue; relay every {worker.relay_every:g} s, Didox poll every {worker.poll_every:g} s")
     cli.print_demo_logins()
     print(f"  e.g. curl -s -X POST http://{args.host}:{args.port}/api/auth/login "
           f"-H 'Content-Type: application/json' "
           f"-d '{{\"email\":\"accountant@proxima.local\",\"password\":\"{cli.DEMO_PASSWORD}\"}}'")
     sys.stdout.flush()
+    signal.signal(signal.SIGTERM, _interrupt)  # `kill` stops it as Ctrl-C does, with the summary
     try:
         server.serve_forever()
     except KeyboardInterrupt:
         print("stopping")
+    finally:
+        effects.stop()
+        print("what the doubles received:\n" + "\n".join(effects.summary()))
     return 0
+
+
+def _interrupt(signum, frame) -> None:
+    raise KeyboardInterrupt
 
 
 def _has_demo_data(reader) -> bool:

@@ -1,0 +1,192 @@
+"""The local run's side effects end to end: the stack ``make run`` starts (moto for S3/SQS/SES, the SaaS
+doubles, the local SQS worker and schedules, built by the same ``infra.local.side_effects`` functions),
+the API over a real socket, and an invoice taken from draft to sent.
+
+Each effect is counted where it lands (objects in the moto bucket, SES sends, operations/messages/
+documents at the doubles), then every job's SQS message is delivered twice more: nothing new may happen.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+import urllib.error
+import urllib.request
+from dataclasses import replace
+
+import boto3
+import pytest
+
+from chalicelib.services import container as container_module
+from tests.e2e.conftest import PASSWORD
+
+WAIT_SECONDS = 90  # an upper bound for the worker on a loaded 2-core machine, never an assertion
+
+
+@pytest.fixture
+def stack(container, users):
+    from infra.local.server import BackgroundServer
+    from infra.local.side_effects import LocalSideEffects
+
+    effects = LocalSideEffects().start()
+    server = BackgroundServer()
+    wired = container_module.Container(replace(container.settings, **effects.settings_values(server.url)))
+    container_module.use(wired)
+    server.start()
+    effects.start_workers(wait_seconds=1)
+    try:
+        yield effects, server
+    finally:
+        server.stop()
+        effects.stop()
+        container_module.use(container)
+        wired.close()
+
+
+def call(server, method, path, body=None, token=None):
+    request = urllib.request.Request(server.url + path, method=method,
+                                     data=json.dumps(body).encode() if body is not None else None)
+    request.add_header("Content-Type", "application/json")
+    if token:
+        request.add_header("Authorization", f"Bearer {token}")
+    try:
+        with urllib.request.urlopen(request, timeout=60) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as exc:
+        return exc.code, json.loads(exc.read())
+
+
+def login(server, role):
+    status, data = call(server, "POST", "/api/auth/login", {"email": f"{role}@test.local", "password": PASSWORD})
+    assert status == 200, data
+    return data["access_token"]
+
+
+def draft_to_sent(server, application_key):
+    accountant, approver = login(server, "accountant"), login(server, "approver")
+    status, invoice = call(server, "POST", "/api/invoices", {"application_key": application_key, "period": "2026-10"},
+                           token=accountant)
+    assert status == 201, invoice
+    for action, token, expected in (("finalize", accountant, "needs_review"), ("approve", approver, "approved"),
+                                    ("send", accountant, "sent")):
+        status, invoice = call(server, "POST", f"/api/invoices/{invoice['id']}/{action}", token=token)
+        assert status == 200 and invoice["status"] == expected, invoice
+    return invoice, accountant
+
+
+def settled_jobs(server, invoice_id, token):
+    """The invoice's jobs once none is pending or running (the worker and relay run on their threads)."""
+    deadline = time.monotonic() + WAIT_SECONDS
+    while True:
+        status, jobs = call(server, "GET", f"/api/invoices/{invoice_id}/jobs", token=token)
+        assert status == 200, jobs
+        if all(job["status"] in ("completed", "failed") for job in jobs["items"]) or time.monotonic() > deadline:
+            return jobs["items"]
+        time.sleep(0.2)
+
+
+def wait_for_worker(worker, succeeded):
+    deadline = time.monotonic() + WAIT_SECONDS
+    while worker.stats["succeeded"] < succeeded and time.monotonic() < deadline:
+        time.sleep(0.1)
+    return worker.stats["succeeded"]
+
+
+def archived(effects):
+    s3 = boto3.client("s3", endpoint_url=effects.endpoint, region_name="us-east-1")
+    bucket = effects.aws["bucket"]
+    keys = [o["Key"] for o in s3.list_objects_v2(Bucket=bucket).get("Contents", [])]
+    return keys, {key: s3.get_object(Bucket=bucket, Key=key)["Body"].read() for key in keys}
+
+
+def effect_counts(effects):
+    doubles = effects.doubles
+    return {"objects": len(archived(effects)[0]), "emails": len(effects.sent_emails()),
+            "operations": len(doubles["planfact"].operations), "messages": len(doubles["telegram"].messages),
+            "documents": len(doubles["didox"].documents),
+            "requests": {name: len(double.requests) for name, double in doubles.items()}}
+
+
+def test_draft_to_sent_completes_every_job_once_and_duplicates_change_nothing(stack):
+    effects, server = stack
+    invoice, token = draft_to_sent(server, "TAPP-HR")  # a German customer: delivered by e-mail
+    number = invoice["number"]
+
+    jobs = settled_jobs(server, invoice["id"], token)
+    assert {job["job_type"]: job["status"] for job in jobs} == {
+        "render_pdf": "completed", "archive_r2": "completed", "planfact_sync": "completed",
+        "telegram_notify": "completed", "deliver_email": "completed"}, jobs
+    assert all(job["error"] is None for job in jobs)
+
+    keys, bodies = archived(effects)
+    assert keys == [f"invoices/2026/{number}.pdf"]
+    assert hashlib.sha256(bodies[keys[0]]).hexdigest() == invoice["pdf_sha256"]
+    emails = effects.sent_emails()
+    assert len(emails) == 1 and number in emails[0].raw_data and f'filename="{number}.pdf"' in emails[0].raw_data
+    operations = effects.doubles["planfact"].operations
+    assert len(operations) == 1 and number in operations[0]["comment"]
+    messages = effects.doubles["telegram"].messages
+    assert len(messages) == 1 and number in messages[0]["text"]
+    assert effects.doubles["didox"].requests == []  # not a resident customer
+
+    status, saved = call(server, "GET", f"/api/invoices/{invoice['id']}", token=token)
+    assert status == 200 and saved["planfact_operation_id"] == str(operations[0]["operationId"])
+
+    # The same job messages, delivered twice more (SQS is at-least-once): the rows say they are done.
+    before = effect_counts(effects)
+    worker = effects.worker
+    succeeded = worker.stats["succeeded"]
+    sqs = boto3.client("sqs", endpoint_url=effects.endpoint)
+    job_messages = [{"type": "job", "job_id": job["id"]} for job in jobs]
+    for _ in range(2):
+        for message in job_messages:
+            sqs.send_message(QueueUrl=effects.aws["queue_url"], MessageBody=json.dumps(message))
+    assert wait_for_worker(worker, succeeded + 2 * len(job_messages)) >= succeeded + 2 * len(job_messages)
+    assert effect_counts(effects) == before
+    _, again = call(server, "GET", f"/api/invoices/{invoice['id']}/jobs", token=token)
+    assert [(j["id"], j["status"], j["attempts"]) for j in again["items"]] == \
+           [(j["id"], j["status"], j["attempts"]) for j in jobs]
+
+
+def test_a_resident_customer_is_delivered_through_didox(stack):
+    effects, server = stack
+    invoice, token = draft_to_sent(server, "TAPP-SUP")  # an Uzbek customer: an e-invoice on Didox
+
+    jobs = settled_jobs(server, invoice["id"], token)
+    assert {job["job_type"]: job["status"] for job in jobs} == {
+        "render_pdf": "completed", "archive_r2": "completed", "planfact_sync": "completed",
+        "telegram_notify": "completed", "deliver_didox": "completed"}, jobs
+
+    documents = effects.doubles["didox"].documents
+    assert [(d["doctype"], d["name"]) for d in documents] == [("002", invoice["number"])]
+    assert effects.sent_emails() == []
+    status, saved = call(server, "GET", f"/api/invoices/{invoice['id']}", token=token)
+    assert status == 200 and saved["didox_document_id"] == documents[0]["_id"]
+
+
+def test_the_local_worker_deletes_what_succeeded_and_leaves_failed_records_for_redelivery(container):
+    from infra.local.side_effects import LocalSideEffects, LocalWorker
+
+    effects = LocalSideEffects().start()
+    wired = container_module.Container(replace(container.settings, **effects.settings_values("http://x")))
+    container_module.use(wired)
+    try:
+        sqs = boto3.client("sqs", endpoint_url=effects.endpoint)
+        queue_url = effects.aws["queue_url"]
+        # A job nobody created is skipped (success); a job message without a job id is a failed record.
+        sqs.send_message(QueueUrl=queue_url, MessageBody=json.dumps(
+            {"type": "job", "job_id": "00000000-0000-4000-8000-000000000000"}))
+        sqs.send_message(QueueUrl=queue_url, MessageBody=json.dumps({"type": "job", "job_id": 5}))
+        worker = LocalWorker(queue_url, effects.endpoint, wait_seconds=1)
+        while worker.stats["received"] < 2:
+            assert worker.run_once() > 0
+        assert worker.stats == {"received": 2, "succeeded": 1, "failed": 1, "relays": 0, "polls": 0}
+        counts = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=[
+            "ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"])["Attributes"]
+        # The failed one is still there, invisible until its visibility timeout, then redelivered (and
+        # after 5 receives moved to the dead-letter queue).
+        assert counts == {"ApproximateNumberOfMessages": "0", "ApproximateNumberOfMessagesNotVisible": "1"}
+    finally:
+        container_module.use(container)
+        wired.close()
+        effects.stop()
