@@ -317,6 +317,15 @@ def get_quote_snapshot(request):
     return calculator.get_snapshot(request.principal, request.params["snapshot_id"])
 
 
+
+@app.route("/api/calculator/snapshots/{snapshot_id}/pdf", methods=["GET"])
+@endpoint(app)
+def get_quote_pdf(request):
+    pdf, filename = calculator.quote_pdf(request.principal, request.params["snapshot_id"],
+                                         internal=request.flag("internal"))
+    return web.Reply(pdf, headers={"Content-Type": "application/pdf",
+                                   "Content-Disposition": f'inline; filename="{filename}"'})
+
 # --- the API contract ----------------------------------------------------------------------------
 
 @app.route("/api/openapi.json", methods=["GET"])

@@ -274,3 +274,102 @@ def invoice_html(view: Mapping[str, Any], seller: Mapping[str, Any] | None,
     """The printable HTML of an invoice or credit note (``view["kind"]``)."""
     context = invoice_context(view, seller, timesheet)
     return render_template(TEMPLATE_OF_KIND.get(context["doc"]["kind"], "invoice.html"), **context)
+
+
+# --------------------------------------------------------------------------------------------------
+# The quote (a saved calculator snapshot)
+
+QUOTE_VALID_DAYS = 30
+
+
+def _pct(value: Any) -> str:
+    number = _decimal(value)
+    return "" if number is None else format_rate(round_money(number))
+
+
+def quote_context(snapshot: Mapping[str, Any], seller: Mapping[str, Any] | None,
+                  internal: bool = False) -> dict[str, Any]:
+    """What ``quote.html`` reads: the snapshot as ``GET /api/calculator/snapshots/{id}`` returns it."""
+    from datetime import timedelta
+
+    from .domain.margin_chart import margin_chart_svg
+    from markupsafe import Markup
+
+    inputs = snapshot.get("inputs") or {}
+    results = snapshot.get("results") or {}
+    currency = _text(snapshot.get("currency") or results.get("currency"))
+    number = _text(snapshot.get("quote_number"))
+    created = snapshot.get("created_at")
+    created_day = created.date() if isinstance(created, datetime) else None
+    by_role = list(results.get("by_role") or ())
+    total = _decimal(results.get("total"))
+
+    def rate(row: Mapping[str, Any]) -> str:
+        hours, revenue = _decimal(row.get("hours")), _decimal(row.get("revenue"))
+        return format_money(revenue / hours) if hours and revenue is not None else ""
+
+    def margin_pct(row: Mapping[str, Any]) -> str:
+        revenue, margin = _decimal(row.get("revenue")), _decimal(row.get("margin"))
+        return _pct(margin / revenue * 100) if revenue and margin is not None else ""
+
+    discount = _decimal(inputs.get("discount_pct"))
+    return {
+        "doc": {
+            "kind": "quote",
+            "title": "Quote",
+            "number": number,
+            "reference": f"Quote {number}",
+            "watermark": "",
+            "issue_date": format_date(created),
+            "valid_until": format_date(created_day + timedelta(days=QUOTE_VALID_DAYS)) if created_day else "",
+            "valid_days": QUOTE_VALID_DAYS,
+            "currency": currency,
+            "application_key": _text(snapshot.get("application_key")),
+            "discount": format_rate(discount) if discount and results.get("pricing") == "bill_rates" else "",
+            "internal": internal,
+        },
+        "seller": _seller(seller, currency),
+        "lines": [{"position": str(i), "role": _text(row.get("role")), "hours": format_hours(row.get("hours")),
+                   "rate": rate(row), "amount": format_money(row.get("revenue"))}
+                  for i, row in enumerate(by_role, start=1)],
+        "totals": {
+            "hours": format_hours(results.get("hours")),
+            "average_rate": format_money(results.get("effective_hourly_rate")),
+            "subtotal": format_money(results.get("revenue")),
+            "vat_rate": format_rate(inputs.get("vat_rate")),
+            "vat_amount": format_money(results.get("vat")),
+            "total": format_money(total),
+            "words": _words(total, currency),
+        },
+        # Only the internal copy carries cost, overhead and margin (quote_html's docstring).
+        "analysis": {
+            "pricing": "target margin" if results.get("pricing") == "target_margin" else "bill rates",
+            "overhead_pct": format_rate(inputs.get("overhead_pct")),
+            "discount_pct": format_rate(inputs.get("discount_pct")),
+            "target_margin_pct": format_rate(inputs.get("target_margin_pct")),
+            "cost": format_money(results.get("cost")),
+            "revenue": format_money(results.get("revenue")),
+            "margin": format_money(results.get("margin")),
+            "margin_pct": _pct(results.get("margin_pct")),
+            "roles": [{"role": _text(row.get("role")), "hours": format_hours(row.get("hours")),
+                       "cost": format_money(row.get("cost")), "revenue": format_money(row.get("revenue")),
+                       "margin": format_money(row.get("margin")), "margin_pct": margin_pct(row),
+                       "negative": _is_negative(row.get("margin"))} for row in by_role],
+            # Built from escaped text and numbers only (domain.margin_chart), so it is safe to place as is.
+            "chart": Markup(margin_chart_svg(by_role, currency)),
+        } if internal else None,
+    }
+
+
+def quote_html(snapshot: Mapping[str, Any], seller: Mapping[str, Any] | None, internal: bool = False) -> str:
+    """The printable HTML of a saved quote.
+
+    A quote goes to the client, and the client must not see what the work costs us: the default
+    document has only client-facing figures (hours, rate, amount per role, VAT, total, amount in
+    words, validity). The margin analysis the issue asks for (cost vs revenue per role as an SVG
+    chart, overhead, margin and margin %) is a second page added only when ``internal`` is set
+    (``?internal=true``), headed and footed "Internal" so a printed copy cannot pass for the client's.
+    An explicit flag rather than an always-present second page: a PDF is forwarded whole, and a page
+    one forgets to remove is a leak.
+    """
+    return render_template("quote.html", **quote_context(snapshot, seller, internal))

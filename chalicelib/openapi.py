@@ -268,6 +268,12 @@ OPERATIONS: dict[tuple[str, str], Op] = {
                Query("cursor", "next_cursor of the previous page"))),
     ("GET", "/api/calculator/snapshots/{snapshot_id}"): Op("One saved quote", response=calc.SnapshotOut,
                                                            errors=(404,)),
+    ("GET", "/api/calculator/snapshots/{snapshot_id}/pdf"): Op(
+        "The quote as a PDF for the client (send Accept: application/pdf); ?internal=true adds a margin "
+        "analysis page (cost vs revenue per role) that is not for the client", media_type="application/pdf",
+        response={"type": "string", "format": "binary"}, errors=(404,),
+        query=(Query("internal", "true adds the internal margin analysis page",
+                     {"type": "string", "enum": ["true", "false", "1", "0", "yes", "no"]}),)),
     # --- the contract itself
     ("GET", "/api/openapi.json"): Op("This document (OpenAPI 3.1)", response={"type": "object"}),
 }

@@ -96,6 +96,20 @@ def get_snapshot(principal: Principal, snapshot_id: str) -> dict[str, Any]:
     return _snapshot_view(row)
 
 
+def quote_pdf(principal: Principal, snapshot_id: str, internal: bool = False) -> tuple[bytes, str]:
+    """GET /api/calculator/snapshots/{id}/pdf[?internal=true]: the quote rendered now (a snapshot never
+    changes, so nothing is stored); ``internal`` adds the margin analysis page (``documents.quote_html``)."""
+    from ..adapters import billing_config_store as settings_store
+    from ..adapters.pdf import renderer_for
+    from ..documents import quote_html
+
+    snapshot = get_snapshot(principal, snapshot_id)
+    c = container.current()
+    seller = c.db.run(lambda conn: settings_store.settings(conn, ["company"])).get("company") or {}
+    pdf = renderer_for(c.settings).render(quote_html(snapshot, seller, internal=internal))
+    return pdf, f"{snapshot['quote_number']}{'-internal' if internal else ''}.pdf"
+
+
 def list_snapshots(principal: Principal, query: Mapping[str, str] | None) -> dict[str, Any]:
     """GET /api/calculator/snapshots[?application_key=&limit=&cursor=]: newest first, keyset pages."""
     authorize(principal, "read")
