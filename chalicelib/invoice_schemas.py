@@ -6,7 +6,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Annotated, Literal
 
-from pydantic import Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from .domain.status import STATUSES
 from .schemas import Strict
@@ -128,3 +128,14 @@ class RegistryQuery(Strict):
         if value is not None and not _PERIOD.match(value):
             raise ValueError("a calendar month YYYY-MM")
         return value
+
+
+class DidoxEvent(BaseModel):
+    """What we read of a callback; Didox may send more fields, which are kept in the receipt."""
+
+    model_config = ConfigDict(extra="allow")
+
+    event_id: str = Field(min_length=1, max_length=200)
+    document_id: str = Field(min_length=1, max_length=200)
+    status: str = Field(min_length=1, max_length=50)
+    timestamp: int | float | str

@@ -125,12 +125,6 @@ _REGISTRY = {"type": "object", "required": ["items", "next_cursor", "limit", "to
                    "vat_amount": {"type": "string"}, "total": {"type": "string"}}}}}}
 
 
-def _didox_event() -> type[BaseModel]:
-    from .services.webhooks import DidoxEvent
-
-    return DidoxEvent
-
-
 def _action(summary: str, body: type[BaseModel] = inv.TransitionRequest, errors: tuple[int, ...] = _ACTION_ERRORS,
             status: int = 200) -> Op:
     return Op(summary, body=body, body_required=body is not inv.CreditNoteRequest, status=status,
@@ -215,7 +209,7 @@ OPERATIONS: dict[tuple[str, str], Op] = {
     ("POST", "/api/jobs/{job_id}/retry"): Op("Re-queue a failed job", errors=(403, 404, 409)),
     ("POST", "/api/webhooks/didox"): Op(
         "Didox document status callback (HMAC-SHA256 of the raw body in X-Didox-Signature)",
-        body=_didox_event(), errors=(401,), headers=(Query("X-Didox-Signature", "sha256=<hex HMAC of the body>"),),
+        body=inv.DidoxEvent, errors=(401,), headers=(Query("X-Didox-Signature", "sha256=<hex HMAC of the body>"),),
         responses={202: {"type": "object", "description": "unknown document; logged"}}),
     # --- billing configuration
     ("GET", "/api/applications/{application_key}/rate-rules"): Op(

@@ -13,25 +13,10 @@ from itertools import cycle
 
 from chalicelib.domain.billing import hours_from_minutes
 from chalicelib.domain.money import percent_of, round_money
+from infra.local.seed import COMPANY
 
-SELLER = {
-    "name": "Proxima Ops LLC",
-    "legal_name": "\"PROXIMA OPS\" MChJ",
-    "tin": "309512874",
-    "vat_registration_code": "326060012874",
-    "country": "UZ",
-    "address": "100084, Toshkent sh., Yunusobod tumani, Amir Temur shoh ko‘chasi, 108, 7-qavat",
-    "bank_name": "ATB \"Turon Kapital Bank\" Yunusobod filiali",
-    "bank_account": "20208000805123456001",
-    "bank_code": "01071",
-    "swift": "TKBKUZ22",
-    "currency_accounts": {"USD": "20208840905123456001", "EUR": "20208978505123456001"},
-    "director": "Rustam Abdullayev",
-    "director_position": "Direktor",
-    "chief_accountant": "Gulnora Saidova",
-    "email": "billing@proxima-ops.uz",
-    "phone": "+998 71 205 18 40",
-}
+# The demo seller, with its address spelled with the Uzbek letter o‘ so the embedded font is exercised.
+SELLER = {**COMPANY, "address": "100084, Toshkent sh., Yunusobod tumani, Amir Temur shoh ko‘chasi, 108, 7-qavat"}
 
 CUSTOMER = {
     "customer_key": "NORD", "name": "Nordlicht Logistics GmbH",

@@ -191,21 +191,6 @@ def corrections_of(conn: psycopg.Connection, invoice_id: str) -> list[dict[str, 
         " WHERE corrects_id = %s::uuid ORDER BY created_at, id", (invoice_id,)).fetchall()
 
 
-def insert_jobs(conn: psycopg.Connection, invoice_id: str, jobs: Iterable[Mapping[str, Any]]) -> list[str]:
-    """Outbox rows, written in the transaction of the state change that causes them; an idempotency key
-    already present (a retried command) adds nothing."""
-    ids = []
-    for job in jobs:
-        row = conn.execute(
-            "INSERT INTO invoicing.integration_jobs (invoice_id, job_type, idempotency_key, payload, max_attempts)"
-            " VALUES (%s, %s, %s, %s, %s) ON CONFLICT (idempotency_key) DO NOTHING RETURNING id::text AS id",
-            (invoice_id, job["job_type"], job["idempotency_key"], _json(job.get("payload") or {}),
-             job.get("max_attempts", 5))).fetchone()
-        if row:
-            ids.append(row["id"])
-    return ids
-
-
 def events(conn: psycopg.Connection, invoice_id: str) -> list[dict[str, Any]]:
     return conn.execute(
         "SELECT id, event_type, from_status, to_status, actor_id::text AS actor_id, actor_email, payload,"
@@ -231,13 +216,6 @@ def pdf(conn: psycopg.Connection, invoice_id: str) -> dict[str, Any]:
         raise NotFound(f"no invoice {invoice_id}", details={"id": invoice_id})
     return row
 
-
-def complete_jobs(conn: psycopg.Connection, invoice_id: str, job_type: str, result: Mapping[str, Any]) -> None:
-    """Close the open jobs of a kind for an invoice whose effect has just happened inline."""
-    conn.execute(
-        "UPDATE invoicing.integration_jobs SET status = 'completed', result = %s, completed_at = now(),"
-        " updated_at = now(), locked_until = NULL WHERE invoice_id = %s::uuid AND job_type = %s"
-        " AND status IN ('pending', 'running')", (_json(result), invoice_id, job_type))
 
 
 REGISTRY_COLUMNS = """id::text AS id, kind, number, status, application_key, customer_key, customer_name, period,
@@ -301,3 +279,9 @@ def registry_totals(conn: psycopg.Connection, filters: Mapping[str, Any]) -> lis
            " sum(total) AS total FROM invoicing.invoices"
            + (" WHERE " + " AND ".join(where) if where else "") + " GROUP BY currency ORDER BY currency")
     return conn.execute(sql, params).fetchall()
+
+
+def find_by_didox_document(conn: psycopg.Connection, document_id: str) -> str | None:
+    row = conn.execute("SELECT id::text AS id FROM invoicing.invoices WHERE didox_document_id = %s",
+                       (document_id,)).fetchone()
+    return row["id"] if row else None

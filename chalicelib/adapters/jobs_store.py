@@ -107,3 +107,11 @@ def ids_due_now(conn: psycopg.Connection, invoice_id: str) -> list[str]:
                         " AND status = 'pending' AND next_attempt_at <= now() AND published_at IS NULL",
                         (invoice_id,)).fetchall()
     return [r["id"] for r in rows]
+
+
+def complete_open(conn: psycopg.Connection, invoice_id: str, job_type: str, result: Mapping[str, Any]) -> None:
+    """Close the open jobs of a kind for an invoice whose effect has just happened inline."""
+    conn.execute(
+        "UPDATE invoicing.integration_jobs SET status = 'completed', result = %s, completed_at = now(),"
+        " updated_at = now(), locked_until = NULL WHERE invoice_id = %s::uuid AND job_type = %s"
+        " AND status IN ('pending', 'running')", (_json(result), invoice_id, job_type))

@@ -85,6 +85,18 @@ def price_line(values: Mapping[str, Any], previous: Mapping[str, Any] | None = N
     return line
 
 
+def check_line_sign(kind: str, line: Mapping[str, Any]) -> None:
+    """Invoice lines bill (quantity ≥ 0; a discount is a negative price); credit-note lines credit
+    (quantity ≤ 0 at a price ≥ 0)."""
+    quantity = Decimal(line["quantity"])
+    if kind == INVOICE and quantity < 0:
+        raise ValidationFailed("an invoice line cannot have a negative quantity (a discount is a negative price)",
+                               details=[{"field": "quantity", "problem": "negative"}])
+    if kind == CREDIT_NOTE and (quantity > 0 or Decimal(line["unit_price"]) < 0):
+        raise ValidationFailed("a credit note line credits: quantity ≤ 0 and unit price ≥ 0",
+                               details=[{"field": "quantity", "problem": "must not be positive"}])
+
+
 def totals_for(lines: Iterable[Mapping[str, Any]], vat_rate: Decimal) -> Totals:
     """The same rule 10 as the prefill: subtotal of printed amounts, VAT once on the subtotal."""
     return recompute_totals(lines, vat_rate)

@@ -18,14 +18,16 @@ import json
 import re
 import uuid
 from datetime import datetime
-from typing import Any, Mapping
+from typing import TYPE_CHECKING, Any, Mapping
 
-from .. import calculator_schemas as cs
 from ..domain.access import Principal, authorize
 from ..domain.calculator import QuoteInput, QuoteResult, calculate_quote
 from ..domain.errors import DomainError, NotFound, ValidationFailed
 from ..schemas import parse
 from . import container
+
+if TYPE_CHECKING:  # the models load on first use, not at cold start
+    from .. import calculator_schemas as cs
 
 DEFAULT_PAGE = 50
 MAX_PAGE = 100
@@ -59,6 +61,8 @@ def _price(request: cs.QuoteRequest) -> tuple[QuoteInput, QuoteResult]:
 
 def quote(principal: Principal, body: Any) -> dict[str, Any]:
     """POST /api/calculator/quote: the priced quote; nothing is saved."""
+    from .. import calculator_schemas as cs
+
     authorize(principal, "read")
     _, result = _price(parse(cs.QuoteRequest, body))
     return cs.QuoteOut.model_validate(result.to_dict()).model_dump()
@@ -66,6 +70,8 @@ def quote(principal: Principal, body: Any) -> dict[str, Any]:
 
 def save_snapshot(principal: Principal, body: Any, year: int | None = None) -> dict[str, Any]:
     """POST /api/calculator/snapshots: price, number (``Q-YYYY-NNNN``) and save, in one transaction."""
+    from .. import calculator_schemas as cs
+
     authorize(principal, "save_quotes")
     request = parse(cs.SnapshotRequest, body)
     quote_input, result = _price(request)
@@ -112,6 +118,8 @@ def quote_pdf(principal: Principal, snapshot_id: str, internal: bool = False) ->
 
 def list_snapshots(principal: Principal, query: Mapping[str, str] | None) -> dict[str, Any]:
     """GET /api/calculator/snapshots[?application_key=&limit=&cursor=]: newest first, keyset pages."""
+    from .. import calculator_schemas as cs
+
     authorize(principal, "read")
     query = dict(query or {})
     unknown = sorted(set(query) - _LIST_FILTERS)
@@ -129,6 +137,8 @@ def list_snapshots(principal: Principal, query: Mapping[str, str] | None) -> dic
 
 
 def _snapshot_view(row: Mapping[str, Any]) -> dict[str, Any]:
+    from .. import calculator_schemas as cs
+
     return cs.SnapshotOut(**row).model_dump()
 
 

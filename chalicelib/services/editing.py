@@ -3,10 +3,8 @@ recorded field by field in ``invoice_edit_history`` in the transaction that make
 from __future__ import annotations
 
 from dataclasses import asdict
-from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Callable, Mapping
 
-from .. import invoice_schemas as schemas
 from ..domain import invoice as rules
 from ..domain.access import Principal, authorize
 from ..domain.errors import BadRequest, NotFound, PreconditionRequired, ValidationFailed
@@ -64,6 +62,7 @@ def _edit(principal: Principal, invoice_id: str, if_match: str | None,
 
 def update_header(principal: Principal, invoice_id: str, if_match: str | None, body: Any) -> dict[str, Any]:
     """PATCH /api/invoices/{id}."""
+    from .. import invoice_schemas as schemas
     from ..adapters import invoice_store as store
 
     patch = parse(schemas.InvoicePatch, body)
@@ -84,16 +83,6 @@ def update_header(principal: Principal, invoice_id: str, if_match: str | None, b
     return _edit(principal, invoice_id, if_match, change)
 
 
-def _check_sign(kind: str, line: Mapping[str, Any]) -> None:
-    quantity = Decimal(line["quantity"])
-    if kind == rules.INVOICE and quantity < 0:
-        raise ValidationFailed("an invoice line cannot have a negative quantity (a discount is a negative price)",
-                               details=[{"field": "quantity", "problem": "negative"}])
-    if kind == rules.CREDIT_NOTE and (quantity > 0 or Decimal(line["unit_price"]) < 0):
-        raise ValidationFailed("a credit note line credits: quantity ≤ 0 and unit price ≥ 0",
-                               details=[{"field": "quantity", "problem": "must not be positive"}])
-
-
 def _line_view(line: Mapping[str, Any]) -> dict[str, Any]:
     return {k: line[k] for k in ("position", *rules.LINE_FIELDS, "amount") if k in line}
 
@@ -109,6 +98,7 @@ def _place(conn, invoice_id: str, line_id: str, position: int | None) -> None:
 
 def add_line(principal: Principal, invoice_id: str, if_match: str | None, body: Any) -> dict[str, Any]:
     """POST /api/invoices/{id}/lines."""
+    from .. import invoice_schemas as schemas
     from ..adapters import invoice_store as store
 
     request = parse(schemas.LineInput, body)
@@ -116,7 +106,7 @@ def add_line(principal: Principal, invoice_id: str, if_match: str | None, body: 
 
     def change(conn, invoice):
         line = rules.price_line(values)
-        _check_sign(invoice["kind"], line)
+        rules.check_line_sign(invoice["kind"], line)
         line_id = store.insert_line(conn, invoice_id, {**line, "position": 10001 + len(invoice["lines"])})
         _place(conn, invoice_id, line_id, request.position)
         return [rules.FieldChange("line", None, _line_view(line), line_id)], request.reason
@@ -133,6 +123,7 @@ def _find_line(invoice: Mapping[str, Any], line_id: str) -> dict[str, Any]:
 
 def update_line(principal: Principal, invoice_id: str, line_id: str, if_match: str | None, body: Any) -> dict[str, Any]:
     """PATCH /api/invoices/{id}/lines/{line_id}."""
+    from .. import invoice_schemas as schemas
     from ..adapters import invoice_store as store
     require_uuid(line_id, what="line")
     request = parse(schemas.LinePatch, body)
@@ -143,7 +134,7 @@ def update_line(principal: Principal, invoice_id: str, line_id: str, if_match: s
     def change(conn, invoice):
         previous = _find_line(invoice, line_id)
         line = rules.price_line(values, previous)
-        _check_sign(invoice["kind"], line)
+        rules.check_line_sign(invoice["kind"], line)
         edits = rules.changes_between(previous, line, (*rules.LINE_FIELDS, "amount"), line_id)
         if edits:
             store.update_line(conn, line_id, {e.field: e.after for e in edits})
@@ -157,6 +148,7 @@ def update_line(principal: Principal, invoice_id: str, line_id: str, if_match: s
 
 def delete_line(principal: Principal, invoice_id: str, line_id: str, if_match: str | None, body: Any) -> dict[str, Any]:
     """DELETE /api/invoices/{id}/lines/{line_id} (an optional body carries the reason)."""
+    from .. import invoice_schemas as schemas
     from ..adapters import invoice_store as store
     require_uuid(line_id, what="line")
     request = parse(schemas.LineDelete, body if body is not None else {})

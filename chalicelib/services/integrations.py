@@ -18,11 +18,16 @@ _NOT_REPEATABLE = frozenset({"telegram_notify", "alert", "deliver_email"})
 
 
 @functools.lru_cache(maxsize=4)
-def _effects(settings: Any) -> Any:
-    # One per settings object: warm invocations reuse clients and the cached Didox login token.
+def _effects_for(settings: Any) -> Any:
     from ..adapters.effects import ExternalEffects
 
     return ExternalEffects(settings)
+
+
+def effects() -> Any:
+    """The adapters for the current settings: one set per settings object, so warm invocations reuse
+    clients and the cached Didox login token."""
+    return _effects_for(container.current().settings)
 
 
 def _payload(invoice_id: str) -> dict[str, Any]:
@@ -54,8 +59,7 @@ def _perform(job: Mapping[str, Any], payload: Mapping[str, Any]) -> dict[str, An
     from ..adapters.integration import OutcomeUnknown
 
     try:
-        return _effects(container.current().settings).perform(job["job_type"], payload,
-                                                              idempotency_key=job["id"])
+        return effects().perform(job["job_type"], payload, idempotency_key=job["id"])
     except OutcomeUnknown as exc:
         if job["job_type"] not in _NOT_REPEATABLE:
             raise

@@ -28,12 +28,16 @@ def _document(conn, invoice_id: str) -> tuple[dict[str, Any], dict[str, Any]]:
     return view, seller
 
 
-def html_of(invoice_id: str) -> tuple[dict[str, Any], str]:
+def _html(view: dict[str, Any], seller: dict[str, Any]) -> str:
     from ..documents import invoice_html
     from ..domain.timesheet import timesheet
 
+    return invoice_html(view, seller, timesheet(view["lines"]))
+
+
+def html_of(invoice_id: str) -> tuple[dict[str, Any], str]:
     view, seller = container.current().db.run(lambda conn: _document(conn, invoice_id))
-    return view, invoice_html(view, seller, timesheet(view["lines"]))
+    return view, _html(view, seller)
 
 
 def render_and_store(invoice_id: str) -> str | None:
@@ -42,14 +46,15 @@ def render_and_store(invoice_id: str) -> str | None:
     A draft has no PDF (None). Safe to call twice or concurrently: the first stored PDF wins.
     """
     from ..adapters import invoice_store as store
+    from ..adapters import jobs_store
     from ..adapters.pdf import renderer_for
 
-    view, html = html_of(invoice_id)
+    view, seller = container.current().db.run(lambda conn: _document(conn, invoice_id))
     if view["number"] is None or view["status"] in ("draft", "cancelled"):
         return None
-    if view["pdf_sha256"]:
+    if view["pdf_sha256"]:  # already stored: no template, no render
         return view["pdf_sha256"]
-    pdf = renderer_for(container.current().settings).render(html)
+    pdf = renderer_for(container.current().settings).render(_html(view, seller))
     digest = hashlib.sha256(pdf).hexdigest()
 
     def save(conn) -> str | None:
@@ -59,7 +64,7 @@ def render_and_store(invoice_id: str) -> str | None:
         if current["pdf_sha256"]:
             return current["pdf_sha256"]
         store.update_invoice(conn, invoice_id, {"pdf_data": pdf, "pdf_sha256": digest}, bump_version=False)
-        store.complete_jobs(conn, invoice_id, RENDER_JOB, {"pdf_sha256": digest, "bytes": len(pdf)})
+        jobs_store.complete_open(conn, invoice_id, RENDER_JOB, {"pdf_sha256": digest, "bytes": len(pdf)})
         return digest
 
     return container.current().db.run(save)

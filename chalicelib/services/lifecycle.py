@@ -11,8 +11,8 @@ import logging
 from datetime import date, datetime, timezone
 from typing import TYPE_CHECKING, Any, Mapping
 
-from .. import invoice_schemas as schemas
 from ..domain import invoice as rules
+from ..domain import jobs as policy
 from ..domain.access import Principal, authorize
 from ..domain.errors import Conflict, ValidationFailed
 from ..domain.status import REASON_REQUIRED, check_action, next_status
@@ -25,7 +25,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-APPROVAL_JOBS = ("archive_r2", "planfact_sync", "telegram_notify")
 _NUMBERING_SETTINGS = ["invoice_prefix", "credit_note_prefix"]
 
 # Who may take each action (the role matrix of DESIGN §5).
@@ -43,6 +42,8 @@ def _now() -> datetime:
 
 
 def _reason(action: str, body: Any) -> str:
+    from .. import invoice_schemas as schemas
+
     request = parse(schemas.TransitionRequest, body if body is not None else {})
     if action in REASON_REQUIRED and not request.reason:
         raise ValidationFailed(f"a reason is required to {action} an invoice",
@@ -77,8 +78,10 @@ def _command(principal: Principal, action: str, invoice_id: str, if_match: str |
 def _transition(principal: Principal, action: str, invoice_id: str, if_match: str | None, *,
                 extra: Mapping[str, Any] | None = None, payload: Mapping[str, Any] | None = None,
                 jobs=None, check=None) -> str:
-    """A plain status change: stamp, event, outbox jobs (``jobs(invoice)``), optional extra ``check``."""
+    """A plain status change: stamp, event, outbox jobs (the types ``jobs(invoice)`` names, once each per
+    invoice), optional extra ``check``."""
     from ..adapters import invoice_store as store
+    from ..adapters import jobs_store
 
     def work(conn, invoice):
         if check:
@@ -91,7 +94,8 @@ def _transition(principal: Principal, action: str, invoice_id: str, if_match: st
         store.append_event(conn, invoice_id, **_event(principal, action, invoice["status"], after,
                                                       number=invoice["number"], **(payload or {})))
         if jobs:
-            store.insert_jobs(conn, invoice_id, jobs(invoice))
+            for job_type in jobs(invoice):
+                jobs_store.insert(conn, invoice_id, job_type, f"{job_type}:{invoice_id}")
         return invoice_id
 
     return _command(principal, action, invoice_id, if_match, work)
@@ -116,6 +120,7 @@ def finalize(principal: Principal, invoice_id: str, if_match: str | None, body: 
     """draft → needs_review: gapless number, frozen customer, then the PDF (after the commit)."""
     from ..adapters import billing_config_store as settings_store
     from ..adapters import invoice_store as store
+    from ..adapters import jobs_store
     from .invoices import require_uuid
 
     _reason("finalize", body)
@@ -150,8 +155,7 @@ def finalize(principal: Principal, invoice_id: str, if_match: str | None, body: 
         store.append_event(conn, invoice_id, **_event(
             principal, "finalize", invoice["status"], after, number=number, total=invoice["total"],
             currency=invoice["currency"]))
-        store.insert_jobs(conn, invoice_id, [{"job_type": "render_pdf",
-                                              "idempotency_key": f"render_pdf:{invoice_id}:{version}"}])
+        jobs_store.insert(conn, invoice_id, "render_pdf", f"render_pdf:{invoice_id}:{version}")
         return invoice_id
 
     _command(principal, "finalize", invoice_id, if_match, work)
@@ -176,8 +180,8 @@ def approve(principal: Principal, invoice_id: str, if_match: str | None, body: A
         enabled = settings_store.settings(conn, ["separation_of_duties"]).get("separation_of_duties", True)
         rules.check_separation_of_duties(bool(enabled), invoice["finalized_by"], principal.user_id)
 
-    jobs = lambda invoice: [{"job_type": t, "idempotency_key": f"{t}:{invoice_id}"} for t in APPROVAL_JOBS]
-    return _transition(principal, "approve", invoice_id, if_match, check=check, jobs=jobs,
+    return _transition(principal, "approve", invoice_id, if_match, check=check,
+                       jobs=lambda invoice: policy.APPROVAL_JOBS,
                        extra={"approved_by": principal.user_id or None})
 
 
@@ -195,8 +199,7 @@ def send(principal: Principal, invoice_id: str, if_match: str | None, body: Any)
 
     def jobs(invoice):
         resident = bool((invoice["customer_snapshot"] or {}).get("is_resident"))
-        job_type = "deliver_didox" if resident else "deliver_email"
-        return [{"job_type": job_type, "idempotency_key": f"{job_type}:{invoice_id}"}]
+        return ["deliver_didox" if resident else "deliver_email"]
 
     return _transition(principal, "send", invoice_id, if_match, jobs=jobs)
 
@@ -210,6 +213,8 @@ def accept(principal: Principal, invoice_id: str, if_match: str | None, body: An
 
 def pay(principal: Principal, invoice_id: str, if_match: str | None, body: Any) -> str:
     """accepted → paid, with the payment date (default today) and reference."""
+    from .. import invoice_schemas as schemas
+
     request = parse(schemas.PayRequest, body if body is not None else {})
     paid_on = request.paid_on or date.today()
     return _transition(principal, "pay", invoice_id, if_match,
@@ -225,6 +230,7 @@ def cancel(principal: Principal, invoice_id: str, if_match: str | None, body: An
 
 def credit_note(principal: Principal, invoice_id: str, if_match: str | None, body: Any) -> str:
     """A draft credit note with the original's lines negated; returns the credit note's id."""
+    from .. import invoice_schemas as schemas
     from ..adapters import invoice_store as store
 
     request = parse(schemas.CreditNoteRequest, body)

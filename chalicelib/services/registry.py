@@ -8,7 +8,6 @@ import json
 from datetime import datetime
 from typing import Any, Mapping
 
-from .. import invoice_schemas as schemas
 from ..domain.access import Principal, authorize
 from ..domain.errors import BadRequest, NotFound, ValidationFailed
 from ..schemas import parse
@@ -35,6 +34,7 @@ def list_invoices(principal: Principal, query: Mapping[str, str] | None) -> dict
     """GET /api/invoices: ``items`` newest first, ``next_cursor`` (null on the last page) and, on the first
     page, ``totals`` per currency for everything the filter matches (not only this page; ``totals=false``
     skips them, e.g. for a client that already has them)."""
+    from .. import invoice_schemas as schemas
     from ..adapters import invoice_store as store
 
     authorize(principal, "read")

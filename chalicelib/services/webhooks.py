@@ -11,8 +11,6 @@ import logging
 from datetime import datetime, timedelta, timezone
 from typing import Any, Mapping
 
-from pydantic import BaseModel, ConfigDict, Field
-
 from ..domain import webhooks as rules
 from ..domain.access import SYSTEM
 from ..domain.errors import BadRequest, Unauthenticated
@@ -27,17 +25,6 @@ POLL_SOURCE = "didox-poll"
 FIRST_POLL_LOOKBACK = timedelta(days=1)
 
 
-class DidoxEvent(BaseModel):
-    """What we read of a callback; Didox may send more fields, which are kept in the receipt."""
-
-    model_config = ConfigDict(extra="allow")
-
-    event_id: str = Field(min_length=1, max_length=200)
-    document_id: str = Field(min_length=1, max_length=200)
-    status: str = Field(min_length=1, max_length=50)
-    timestamp: int | float | str
-
-
 def _now() -> datetime:
     return datetime.now(timezone.utc)
 
@@ -47,11 +34,9 @@ def apply_document_status(conn, document_id: str, status: str, *, origin: Mappin
     from ..adapters import invoice_store as store
     from ..adapters import jobs_store
 
-    row = conn.execute("SELECT id::text AS id FROM invoicing.invoices WHERE didox_document_id = %s",
-                       (document_id,)).fetchone()
-    if row is None:
+    invoice_id = store.find_by_didox_document(conn, document_id)
+    if invoice_id is None:
         return "unknown_document", None
-    invoice_id = row["id"]
     invoice = store.load_invoice(conn, invoice_id, lock=True)
     if invoice["didox_status"] != status:
         store.update_invoice(conn, invoice_id, {"didox_status": status}, bump_version=False)
@@ -86,6 +71,8 @@ def apply_document_status(conn, document_id: str, status: str, *, origin: Mappin
 
 def didox_callback(signature: str | None, raw_body: bytes) -> tuple[dict[str, Any], int]:
     """POST /api/webhooks/didox: (body, status): 200 applied or duplicate, 202 unknown document."""
+    from ..adapters import webhook_store as receipts
+    from ..invoice_schemas import DidoxEvent
     from . import jobs
 
     secret = container.current().settings.didox_webhook_secret
@@ -105,18 +92,11 @@ def didox_callback(signature: str | None, raw_body: bytes) -> tuple[dict[str, An
     rules.check_timestamp(event.timestamp, _now())
 
     def work(conn):
-        from psycopg.types.json import Jsonb
-
-        fresh = conn.execute(
-            "INSERT INTO invoicing.webhook_receipts (source, event_id, payload) VALUES (%s, %s, %s)"
-            " ON CONFLICT (source, event_id) DO NOTHING RETURNING event_id", (SOURCE, event.event_id, Jsonb(data))
-        ).fetchone()
-        if fresh is None:
+        if not receipts.record_event(conn, SOURCE, event.event_id, data):
             return "duplicate", None
         outcome, invoice_id = apply_document_status(conn, event.document_id, event.status,
                                                     origin={"source": "webhook", "event_id": event.event_id})
-        conn.execute("UPDATE invoicing.webhook_receipts SET outcome = %s, invoice_id = %s"
-                     " WHERE source = %s AND event_id = %s", (outcome, invoice_id, SOURCE, event.event_id))
+        receipts.set_outcome(conn, SOURCE, event.event_id, outcome, invoice_id)
         return outcome, invoice_id
 
     outcome, invoice_id = container.current().db.run(work)
@@ -130,18 +110,15 @@ def didox_callback(signature: str | None, raw_body: bytes) -> tuple[dict[str, An
 
 def poll_didox(now: datetime | None = None) -> dict[str, Any]:
     """Every 15 minutes: documents Didox changed since the last poll, applied like callbacks."""
-    from psycopg.types.json import Jsonb
-
+    from ..adapters import webhook_store as receipts
     from . import integrations, jobs
 
     now = now or _now()
-    didox = integrations._effects(container.current().settings).didox
+    didox = integrations.effects().didox
     if not didox.configured:
         return {"status": "disabled"}
     db = container.current().db
-    last = db.run(lambda conn: conn.execute(
-        "SELECT max(received_at) AS at FROM invoicing.webhook_receipts WHERE source = %s", (POLL_SOURCE,)
-    ).fetchone()["at"])
+    last = db.run(lambda conn: receipts.last_received(conn, POLL_SOURCE))
     since = last or now - FIRST_POLL_LOOKBACK
     documents = didox.documents_updated_since(since)
     outcomes: dict[str, int] = {}
@@ -151,9 +128,6 @@ def poll_didox(now: datetime | None = None) -> dict[str, Any]:
         outcomes[outcome] = outcomes.get(outcome, 0) + 1
         if invoice_id:
             jobs.publish_due(invoice_id)
-    db.run(lambda conn: conn.execute(
-        "INSERT INTO invoicing.webhook_receipts (source, event_id, outcome, payload, received_at)"
-        " VALUES (%s, %s, 'polled', %s, %s)",
-        (POLL_SOURCE, now.isoformat(), Jsonb({"since": since.isoformat(), "documents": len(documents),
-                                              "outcomes": outcomes}), now)))
+    db.run(lambda conn: receipts.record_poll(conn, POLL_SOURCE, now, {
+        "since": since, "documents": len(documents), "outcomes": outcomes}))
     return {"since": since.isoformat(), "documents": len(documents), "outcomes": outcomes}

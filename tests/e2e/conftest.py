@@ -55,3 +55,12 @@ def api(client):
 @pytest.fixture
 def tokens(api, users):
     return {role: api.login(role)["access_token"] for role in ROLES}
+
+
+@pytest.fixture
+def draft(api, tokens):
+    """A saved HR draft (TAPP-HR 2026-10: Development 4 h + Bug fixing 1 h at 45.00 EUR = 225.00)."""
+    status, data, _ = api.call("POST", "/api/invoices", {"application_key": "TAPP-HR", "period": "2026-10"},
+                               token=tokens["accountant"])
+    assert status == 201, data
+    return data

@@ -6,15 +6,6 @@ import pytest
 from tests.e2e.test_auth import assert_error
 
 
-@pytest.fixture
-def draft(api, tokens):
-    """A saved HR draft (TAPP-HR 2026-10: Development 4 h + Bug fixing 1 h at 45.00 EUR = 225.00)."""
-    status, data, headers = api.call("POST", "/api/invoices", {"application_key": "TAPP-HR", "period": "2026-10"},
-                                     token=tokens["accountant"])
-    assert status == 201, data
-    return data
-
-
 def _etag(data):
     return f'"{data["version"]}"'
 

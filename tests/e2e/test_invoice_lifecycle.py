@@ -2,17 +2,7 @@
 four eyes, the frozen content, events and outbox jobs."""
 from __future__ import annotations
 
-import pytest
-
 from tests.e2e.test_auth import assert_error
-
-
-@pytest.fixture
-def draft(api, tokens):
-    status, data, _ = api.call("POST", "/api/invoices", {"application_key": "TAPP-HR", "period": "2026-10"},
-                               token=tokens["accountant"])
-    assert status == 201, data
-    return data
 
 
 def act(api, token, invoice_id, action, body=None, **kwargs):

@@ -10,7 +10,7 @@ import pytest
 from chalicelib.domain.webhooks import sign
 from chalicelib.services import container as container_module
 from tests.e2e.test_auth import assert_error
-from tests.integration.test_lifecycle_concurrency import make_draft
+from tests.drafts import make_draft
 
 SECRET = "whsec-" + "k" * 30
 

@@ -12,7 +12,7 @@ from chalicelib.adapters import jobs_store
 from chalicelib.domain import jobs as policy
 from chalicelib.services import container as container_module
 from chalicelib.services import jobs, queue_worker
-from tests.integration.test_lifecycle_concurrency import make_draft
+from tests.drafts import make_draft
 
 
 @pytest.fixture

@@ -6,7 +6,6 @@ import threading
 from dataclasses import replace
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date
-from decimal import Decimal
 
 import pytest
 
@@ -15,20 +14,9 @@ from chalicelib.domain.access import Principal
 from chalicelib.domain.errors import StaleVersion
 from chalicelib.services import container as container_module
 from chalicelib.services import editing, invoice_pdf, lifecycle
+from tests.drafts import make_draft
 
 ACCOUNTANT = Principal(user_id="", email="accountant@test.local", role="accountant")
-
-
-def make_draft(db, application_key: str, period: str = "2026-10", amount: str = "100.00") -> str:
-    header = {"kind": "invoice", "application_key": application_key, "customer_key": "TCUST-DE",
-              "period": period, "deal_type": "HR", "currency": "EUR", "status": "draft", "source": "manual",
-              "issue_date": date(2026, 11, 1), "due_date": date(2026, 11, 11), "subtotal": Decimal(amount),
-              "vat_rate": Decimal("0"), "vat_amount": Decimal("0"), "total": Decimal(amount)}
-    line = {"position": 1, "category": "Development", "description": "Work", "quantity": Decimal("1"),
-            "unit": "hour", "unit_price": Decimal(amount), "multiplier": Decimal("1"), "amount": Decimal(amount),
-            "raw_minutes": 60, "billed_minutes": 60, "worklog_ids": [], "trace": []}
-    event = {"event_type": "created", "actor_id": None, "actor_email": "test", "to_status": "draft"}
-    return db.run(lambda conn: invoice_store.insert_invoice(conn, header, [line], event))
 
 
 @pytest.fixture

@@ -5,7 +5,7 @@ The composed ``compute_draft`` is tested in ``test_billing_draft.py``.
 """
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from datetime import date, timedelta
 from decimal import Decimal as D
 
 import pytest
@@ -20,31 +20,10 @@ from chalicelib.domain.billing import (
     WorklogFact,
 )
 from chalicelib.domain.errors import BadRequest, ValidationFailed
-from tests.unit.builders import make_app
+from tests.unit.builders import make_app, wl
 
 OCT = Period(2026, 10)
 
-
-def wl(
-    worklog_id: int = 1,
-    minutes: int = 60,
-    *,
-    seconds: int | None = None,
-    billable: int | None = None,
-    issue_type: str | None = "Task",
-    priority: str | None = None,
-    account: str = "acc-1",
-    project: str = "PRJ",
-    work_date: date = date(2026, 10, 15),
-) -> WorklogFact:
-    return WorklogFact(
-        worklog_id=worklog_id, account_id=account, author_name="Ann Smith", project_key=project,
-        issue_key=f"{project}-{worklog_id}",
-        started_at=datetime.combine(work_date, time(9)) + timedelta(minutes=worklog_id),
-        work_date=work_date,
-        time_spent_seconds=seconds if seconds is not None else minutes * 60,
-        billable_seconds=billable, issue_type=issue_type, priority=priority, updated_at=None,
-    )
 
 
 # ---------------------------------------------------------------------------------------------- Period

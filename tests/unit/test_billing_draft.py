@@ -5,7 +5,7 @@ period 2026-10, project PRJ, every worklog on 2026-10-15 and started in worklog-
 """
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime
 from decimal import Decimal as D
 
 import pytest
@@ -17,40 +17,16 @@ from chalicelib.domain.billing import (
     EmployeeExclusion,
     Period,
     RateRule,
-    WorklogFact,
     compute_draft,
 )
 from chalicelib.domain.cdm import Application
 from chalicelib.domain.errors import BadRequest, ValidationFailed
-from tests.unit.builders import make_app
+from tests.unit.builders import make_app, wl
 
 
 def sup(**overrides) -> Application:
     return make_app(**{"deal_type": "SUP", "monthly_fee": D("1000.00"), "included_hours": D("10.50"), **overrides})
 
-
-def wl(
-    worklog_id: int,
-    minutes: int = 60,
-    *,
-    seconds: int | None = None,
-    billable: int | None = None,
-    issue_type: str | None = "Task",
-    priority: str | None = None,
-    account: str = "acc-1",
-    project: str = "PRJ",
-    work_date: date = date(2026, 10, 15),
-    started_at: datetime | None = None,
-    updated_at: datetime | None = None,
-) -> WorklogFact:
-    return WorklogFact(
-        worklog_id=worklog_id, account_id=account, author_name=f"Author {account}", project_key=project,
-        issue_key=f"{project}-{worklog_id}",
-        started_at=started_at or datetime.combine(work_date, time(9)) + timedelta(minutes=worklog_id),
-        work_date=work_date,
-        time_spent_seconds=seconds if seconds is not None else minutes * 60,
-        billable_seconds=billable, issue_type=issue_type, priority=priority, updated_at=updated_at,
-    )
 
 
 def draft(app: Application, facts, **kwargs) -> DraftResult:

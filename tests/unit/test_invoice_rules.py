@@ -122,3 +122,17 @@ def test_credit_note_lines_negate_quantity_and_amount_only():
 def test_credit_room():
     assert rules.credit_room(D("225.00"), [D("-45.00"), D("-80.00")]) == D("100.00")
     assert rules.credit_room(D("225.00"), []) == D("225.00")
+
+
+@pytest.mark.parametrize("kind, quantity, price, ok", [
+    ("invoice", "2", "10", True), ("invoice", "1", "-50", True),    # a discount line
+    ("invoice", "-1", "10", False),
+    ("credit_note", "-2", "10", True), ("credit_note", "2", "10", False), ("credit_note", "-1", "-10", False),
+])
+def test_line_sign(kind, quantity, price, ok):
+    line = {"quantity": D(quantity), "unit_price": D(price)}
+    if ok:
+        rules.check_line_sign(kind, line)
+    else:
+        with pytest.raises(ValidationFailed):
+            rules.check_line_sign(kind, line)
