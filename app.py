@@ -1,15 +1,13 @@
 """Proxima Invoice API: the routing table. Each route parses nothing and decides nothing: one service call."""
-from aws_lambda_powertools import Logger
 from chalice import Chalice, Cron, Rate
 
-from chalicelib import web
+from chalicelib import observability, web
 from chalicelib.services import (auth, billing_config, calculator, clients, editing, generation, health, invoice_pdf,
                                  invoices, jobs, lifecycle, queue_worker, registry, webhooks)
 
 # Logs go through the Powertools logger (JSON); Chalice must not add a second handler to the same name.
 app = Chalice(app_name="proxima-invoice", configure_logs=False)
-logger = Logger(service="proxima-invoice")
-app.register_middleware(web.logging_middleware(logger), "all")
+observability.instrument(app)
 app.register_middleware(web.uniform_errors, "http")
 app.api.binary_types.append("application/pdf")
 endpoint = web.endpoint
@@ -340,7 +338,7 @@ def get_openapi(request):
 
 @app.schedule(Cron(0, 2, 1, "*", "?", "*"), name="monthly-drafts")
 def monthly_drafts(event):
-    return generation.enqueue_month()
+    return generation.enqueue_month(today=web.scheduled_day(event))
 
 
 @app.on_sqs_message(queue="proxima-invoice-jobs", batch_size=10, name="jobs-worker")

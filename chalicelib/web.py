@@ -8,6 +8,7 @@ from __future__ import annotations
 import functools
 import logging
 import uuid
+from datetime import date, datetime, timezone
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -189,22 +190,14 @@ def endpoint(app: Any, *, auth: bool = True) -> Callable[[Callable[..., Any]], C
     return decorate
 
 
-def logging_middleware(logger: Any) -> Callable[..., Any]:
-    """Chalice middleware: structured JSON logs with the request id and route on every line."""
-
-    def middleware(event: Any, get_response: Callable[[Any], Any]) -> Any:
-        context = getattr(event, "context", None) or {}
-        logger.append_keys(request_id=context.get("requestId"), route=context.get("resourcePath"),
-                           method=getattr(event, "method", None))
-        try:
-            response = get_response(event)
-            if hasattr(response, "status_code"):
-                logger.info("request handled", extra={"status": response.status_code})
-            return response
-        finally:
-            logger.remove_keys(["request_id", "route", "method"])
-
-    return middleware
+def scheduled_day(event: Any) -> date:
+    """The UTC day an EventBridge schedule fired (the event's ``time``), not the day the function runs:
+    a retried or delayed invocation still works for the month the rule meant."""
+    fired = getattr(event, "time", None)
+    try:
+        return datetime.strptime(fired, "%Y-%m-%dT%H:%M:%SZ").date()
+    except (TypeError, ValueError):
+        return datetime.now(timezone.utc).date()
 
 
 _CHALICE_CODES = {405: "method_not_allowed", 415: "unsupported_media_type", 413: "payload_too_large",

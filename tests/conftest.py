@@ -111,3 +111,15 @@ def container(database: str, clickhouse_url: str):
     yield c
     container_module.use(None)
     c.close()
+
+
+@pytest.fixture(scope="module")
+def moto_url():
+    """moto in server mode (real HTTP, as boto3 talks to AWS), one per test module."""
+    from moto.server import ThreadedMotoServer
+
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    yield f"http://{host}:{port}"
+    server.stop()

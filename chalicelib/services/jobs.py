@@ -13,6 +13,7 @@ import logging
 import random
 from typing import Any, Callable, Iterable, Mapping
 
+from .. import observability
 from ..domain import jobs as policy
 from ..domain.access import Principal, authorize
 from ..domain.errors import Conflict, NotFound
@@ -104,11 +105,15 @@ def process(job_id: str, *, jitter: Callable[[], float] = random.random) -> str:
         if outcome == policy.FAILED:
             alert_ids = db.run(lambda conn: _fail(conn, job, attempt, message))
             publish(alert_ids)
+            observability.count("JobsFailed", job_type=job["job_type"])
             return policy.FAILED
         delay = policy.backoff_seconds(attempt, retry_after, jitter())
         db.run(lambda conn: jobs_store.retry_later(conn, job_id, attempt, message, delay))
+        observability.count("JobsRetried", job_type=job["job_type"])
         return policy.PENDING
     db.run(lambda conn: jobs_store.complete(conn, job_id, attempt, dict(result)))
+    log.info("job completed", extra={"job_id": job_id, "job_type": job["job_type"], "attempt": attempt})
+    observability.count("JobsCompleted", job_type=job["job_type"])
     return policy.COMPLETED
 
 

@@ -2,19 +2,34 @@
 from __future__ import annotations
 
 import json
+import logging
 from typing import Any
 
+from .. import observability
 from . import generation, jobs
+
+log = logging.getLogger(__name__)
 
 
 def _handle(record: Any) -> None:
     """Route by message type: a draft to generate or an outbox job to run. A job that failed and will be
-    retried later is not a record failure: its row holds the retry, the relay re-publishes it when due."""
-    kind = json.loads(record.body).get("type")
-    if kind == jobs.MESSAGE_TYPE:
-        jobs.handle_message(record.body)
-    else:
-        generation.handle_message(record.body)
+    retried later is not a record failure: its row holds the retry, the relay re-publishes it when due.
+
+    Every line logged while a record is handled carries its SQS message id as the correlation id."""
+    observability.correlate(record.message_id,
+                          receive_count=(record.raw_event.get("attributes") or {}).get("ApproximateReceiveCount"))
+    try:
+        kind = json.loads(record.body).get("type")
+        if kind == jobs.MESSAGE_TYPE:
+            outcome = jobs.handle_message(record.body)
+        else:
+            outcome = generation.handle_message(record.body).status
+        log.info("record processed", extra={"message_type": kind, "outcome": outcome})
+    except Exception:
+        log.exception("record failed; SQS redelivers it (dead-letter queue after the redrive count)")
+        raise
+    finally:
+        observability.forget("receive_count")
 
 
 def process_batch(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
