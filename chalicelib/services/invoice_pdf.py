@@ -6,6 +6,7 @@ import hashlib
 import logging
 from typing import Any
 
+from .. import observability
 from ..domain.access import Principal, authorize
 from ..domain.errors import Conflict
 from . import container
@@ -54,7 +55,9 @@ def render_and_store(invoice_id: str) -> str | None:
         return None
     if view["pdf_sha256"]:  # already stored: no template, no render
         return view["pdf_sha256"]
-    pdf = renderer_for(container.current().settings).render(_html(view, seller))
+    renderer = renderer_for(container.current().settings)
+    with observability.timed("PdfRenderTime", renderer=type(renderer).__name__, kind=view["kind"]):
+        pdf = renderer.render(_html(view, seller))
     digest = hashlib.sha256(pdf).hexdigest()
 
     def save(conn) -> str | None:

@@ -11,6 +11,7 @@ import logging
 from datetime import date, datetime, timezone
 from typing import TYPE_CHECKING, Any, Mapping
 
+from .. import observability
 from ..domain import invoice as rules
 from ..domain import jobs as policy
 from ..domain.access import Principal, authorize
@@ -72,7 +73,9 @@ def _command(principal: Principal, action: str, invoice_id: str, if_match: str |
         check_action(invoice["status"], action)
         return work(conn, invoice)
 
-    return container.current().db.run(unit_of_work)
+    result = container.current().db.run(unit_of_work)
+    observability.count("InvoiceActions", action=action)  # committed: finalizes, approvals, rejections …
+    return result
 
 
 def _transition(principal: Principal, action: str, invoice_id: str, if_match: str | None, *,

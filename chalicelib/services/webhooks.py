@@ -13,6 +13,7 @@ from typing import Any, Mapping
 
 from ..domain import webhooks as rules
 from ..domain.access import SYSTEM
+from .. import observability
 from ..domain.errors import BadRequest, Unauthenticated
 from ..domain.status import ACCEPTED, PAID, SENT, next_status
 from ..schemas import parse
@@ -80,8 +81,13 @@ def didox_callback(signature: str | None, raw_body: bytes) -> tuple[dict[str, An
         # Nothing can be verified, so nothing is believed: refused like a bad signature (and logged,
         # because a real Didox callback is being lost until the secret is configured).
         log.error("Didox callback refused: DIDOX_WEBHOOK_SECRET is not configured")
+        observability.count("WebhookRefused", source=SOURCE, reason="no_secret")
         raise Unauthenticated("the webhook signature cannot be verified: the Didox webhook secret is not configured")
-    rules.verify_signature(secret, raw_body, signature)
+    try:
+        rules.verify_signature(secret, raw_body, signature)
+    except Unauthenticated:
+        observability.count("WebhookRefused", source=SOURCE, reason="signature")
+        raise
     try:
         import json
 
@@ -89,7 +95,11 @@ def didox_callback(signature: str | None, raw_body: bytes) -> tuple[dict[str, An
     except (ValueError, UnicodeDecodeError):
         raise BadRequest("the webhook body is not valid JSON") from None
     event = parse(DidoxEvent, data)
-    rules.check_timestamp(event.timestamp, _now())
+    try:
+        rules.check_timestamp(event.timestamp, _now())
+    except Unauthenticated:
+        observability.count("WebhookRefused", source=SOURCE, reason="timestamp")
+        raise
 
     def work(conn):
         if not receipts.record_event(conn, SOURCE, event.event_id, data):

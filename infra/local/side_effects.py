@@ -3,9 +3,11 @@
 ``make run`` and ``tests/e2e/test_local_flow.py`` both build it with ``LocalSideEffects(...).start()`` and
 point the app at it with ``settings_values()`` (as environment variables before the settings are first
 read, or as ``dataclasses.replace`` overrides of a test's settings). ``start_workers()`` then plays the
-part AWS plays in production: a thread long-polls the queue and hands batches to the same
-``queue_worker.process_batch`` the Lambda runs (deleting what succeeded, leaving failures for the
-redrive), and a ticker runs the ``jobs-relay`` and ``didox-poll`` schedules. Never imported by Lambda code.
+part AWS plays in production, through the doors AWS uses (``infra.local.lambda_runtime``): a thread
+long-polls the queue and invokes the ``jobs-worker`` function's handler with the SQS event Lambda's event
+source mapping would build and a Lambda context (deleting what succeeded, leaving what
+``batchItemFailures`` names for the redrive), and a ticker invokes the ``jobs-relay`` and ``didox-poll``
+handlers with EventBridge "Scheduled Event"s. Never imported by Lambda code.
 """
 from __future__ import annotations
 
@@ -17,6 +19,7 @@ import urllib.request
 from typing import Any, Callable
 
 from infra.local import doubles as doubles_module
+from infra.local import lambda_runtime
 
 log = logging.getLogger(__name__)
 
@@ -104,12 +107,11 @@ def integration_settings(endpoint: str, aws: dict[str, str], doubles: dict[str, 
     }
 
 
-def sqs_event(messages: list[dict[str, Any]], queue_arn: str) -> dict[str, Any]:
-    """The Lambda event SQS would deliver for these received messages."""
-    return {"Records": [{"messageId": m["MessageId"], "receiptHandle": m["ReceiptHandle"], "body": m["Body"],
-                         "attributes": m.get("Attributes") or {}, "messageAttributes": {},
-                         "md5OfBody": m["MD5OfBody"], "eventSource": "aws:sqs", "eventSourceARN": queue_arn,
-                         "awsRegion": REGION} for m in messages]}
+def handlers() -> dict[str, str]:
+    """Function name -> the handler string Chalice writes into the template's ``Handler`` for it."""
+    import app as app_module
+
+    return {source.name: source.handler_string for source in app_module.app.event_sources}
 
 
 class LocalWorker:
@@ -126,6 +128,7 @@ class LocalWorker:
         self.relay_every = relay_every
         self.poll_every = poll_every
         self.wait_seconds = wait_seconds
+        self.handlers = handlers()
         self.stats = {"received": 0, "succeeded": 0, "failed": 0, "relays": 0, "polls": 0}
         self._stats_lock = threading.Lock()
         self._stop = threading.Event()
@@ -149,16 +152,17 @@ class LocalWorker:
                 self.stats[key] += value
 
     def run_once(self) -> int:
-        """Receive one batch (long poll), process it like the Lambda, delete what succeeded."""
-        from chalicelib.services import queue_worker
+        """Receive one batch (long poll), invoke the worker function with it, delete what succeeded."""
 
         messages = self.sqs.receive_message(QueueUrl=self.queue_url, MaxNumberOfMessages=10,
                                             WaitTimeSeconds=self.wait_seconds,
                                             AttributeNames=["All"]).get("Messages", [])
         if not messages:
             return 0
+        event = lambda_runtime.sqs_event_from_received(messages, self.queue_arn)
         try:
-            failures = queue_worker.process_batch(sqs_event(messages, self.queue_arn))["batchItemFailures"]
+            failures = lambda_runtime.invoke(self.handlers["jobs-worker"], event, function_name="jobs-worker",
+                                             timeout_seconds=900)["batchItemFailures"]
             failed = {f["itemIdentifier"] for f in failures}
         except Exception:  # noqa: BLE001 - Powertools raises when every record failed: all go back
             log.exception("every record of the batch failed; SQS redelivers them")
@@ -178,11 +182,16 @@ class LocalWorker:
                 log.exception("local worker: receiving or processing failed")
                 self._stop.wait(1.0)
 
-    def _schedules(self) -> None:
-        from chalicelib.services import jobs, webhooks
+    def _scheduled(self, function_name: str) -> Callable[[], Any]:
+        def invoke() -> Any:
+            return lambda_runtime.invoke(self.handlers[function_name], lambda_runtime.scheduled_event(
+                f"proxima-invoice-local-{function_name}"), function_name=function_name)
+        return invoke
 
+    def _schedules(self) -> None:
         tasks: list[tuple[str, float, Callable[[], Any]]] = [
-            ("relays", self.relay_every, jobs.relay), ("polls", self.poll_every, webhooks.poll_didox)]
+            ("relays", self.relay_every, self._scheduled("jobs-relay")),
+            ("polls", self.poll_every, self._scheduled("didox-poll"))]
         elapsed = 0.0
         tick = 1.0
         while not self._stop.wait(tick):

@@ -192,10 +192,14 @@ def test_a_pdf_goes_back_through_api_gateway_as_base64(gateway, aws):
     status, invoice = gateway.json("POST", "/api/invoices", {"application_key": "TAPP-HR", "period": "2026-10"},
                                    token=accountant)
     assert status == 201, invoice
-    status, invoice = gateway.json("POST", f"/api/invoices/{invoice['id']}/finalize", token=accountant)
-    assert status == 200, invoice
-    for message in receive_all(aws):  # the render job, run as the worker would
-        runtime.invoke("app.jobs_worker", runtime.sqs_event_from_received([message], aws["queue_arn"]))
+    with captured_logs() as lines:
+        status, invoice = gateway.json("POST", f"/api/invoices/{invoice['id']}/finalize", token=accountant)
+        assert status == 200, invoice
+        for message in receive_all(aws):  # the render job, run as the worker would
+            runtime.invoke("app.jobs_worker", runtime.sqs_event_from_received([message], aws["queue_arn"]))
+    metrics = {m["_aws"]["CloudWatchMetrics"][0]["Metrics"][0]["Name"]: m for m in lines if "_aws" in m}
+    assert metrics["InvoiceActions"]["action"] == "finalize" and metrics["InvoiceActions"]["InvoiceActions"] == [1.0]
+    assert metrics["PdfRenderTime"]["PdfRenderTime"][0] > 0 and metrics["PdfRenderTime"]["kind"] == "invoice"
     response = gateway.call("GET", f"/api/invoices/{invoice['id']}/pdf", token=accountant,
                             headers={"Accept": "application/pdf"})
     assert response["statusCode"] == 200, response
@@ -322,3 +326,16 @@ def test_the_token_purge_schedule_removes_expired_revocations_only(functions, us
                             runtime.scheduled_event("PurgeExpiredTokens"), function_name="purge-expired-tokens")
     left = db.run(lambda conn: conn.execute("SELECT jti FROM auth.refresh_token_blacklist").fetchall())
     assert [row["jti"] for row in left] == ["live"], result
+
+
+def test_a_refused_webhook_is_counted(gateway, container, monkeypatch):
+    from chalicelib.services import webhooks
+
+    monkeypatch.setattr(webhooks.container.current(), "settings",
+                        replace(container.settings, didox_webhook_secret="s" * 32))
+    with captured_logs() as lines:
+        response = gateway.call("POST", "/api/webhooks/didox", {"event_id": "e1"},
+                                headers={"X-Didox-Signature": "sha256=00"})
+    assert response["statusCode"] == 401
+    refused = [m for m in lines if "WebhookRefused" in m]
+    assert refused and refused[0]["reason"] == "signature", lines
