@@ -2,8 +2,8 @@
 from chalice import Chalice, Cron, Rate
 
 from chalicelib import observability, web
-from chalicelib.services import (auth, billing_config, calculator, clients, editing, generation, health, invoice_pdf,
-                                 invoices, jobs, lifecycle, queue_worker, registry, webhooks)
+from chalicelib.services import (auth, billing_config, calculator, clients, editing, generation, health, idempotency,
+                                 invoice_pdf, invoices, jobs, lifecycle, queue_worker, registry, webhooks)
 
 # Logs go through the Powertools logger (JSON); Chalice must not add a second handler to the same name.
 app = Chalice(app_name="proxima-invoice", configure_logs=False)
@@ -149,7 +149,15 @@ def _action_route(action: str, status: int = 200):
 
 for _action in ("finalize", "approve", "reject", "send", "accept", "pay", "cancel"):
     _action_route(_action)
-_action_route("credit-note", status=201)
+
+
+@app.route("/api/invoices/{invoice_id}/credit-note", methods=["POST"])
+@endpoint(app)
+def invoice_credit_note(request):
+    return web.with_etag(lifecycle.create_credit_note(request.principal, request.params["invoice_id"],
+                                                      request.header("if-match"), request.json(required=False),
+                                                      idempotency_key=request.header("idempotency-key")),
+                         status=201)
 
 
 @app.route("/api/invoices/{invoice_id}/pdf", methods=["GET"])
@@ -300,7 +308,8 @@ def price_quote(request):
 @app.route("/api/calculator/snapshots", methods=["POST"])
 @endpoint(app)
 def save_quote_snapshot(request):
-    return web.Reply(calculator.save_snapshot(request.principal, request.json()), status=201)
+    return web.Reply(calculator.save_snapshot(request.principal, request.json(),
+                                              idempotency_key=request.header("idempotency-key")), status=201)
 
 
 @app.route("/api/calculator/snapshots", methods=["GET"])
@@ -358,4 +367,4 @@ def didox_poll(event):
 
 @app.schedule(Cron(15, 3, "*", "*", "?", "*"), name="purge-expired-tokens")
 def purge_expired_tokens(event):
-    return auth.purge_expired_tokens()
+    return {**auth.purge_expired_tokens(), "idempotency_keys": idempotency.purge_expired()}

@@ -112,6 +112,9 @@ _SETTING = {"type": "object", "required": ["key", "value"], "properties": {"key"
 _LIMIT = Query("limit", "page size", {"type": "string", "pattern": "^[0-9]+$"})
 
 _IF_MATCH = Query("If-Match", 'the invoice version from the ETag of your last read, e.g. "3"')
+_IDEMPOTENCY_KEY = Query("Idempotency-Key", "1-255 visible ASCII characters (e.g. a UUID) chosen per request: a retry "
+                         "with the same key and body creates nothing and gets the first answer; the same key with "
+                         "another body is refused (422). Kept 24 h.")
 _EDIT_ERRORS = (403, 404, 409, 412, 428)
 _ACTION_ERRORS = (403, 404, 409, 412)
 _LIST = {"type": "object", "required": ["items"], "properties": {"items": {"type": "array", "items": {"type": "object"}}}}
@@ -193,8 +196,9 @@ OPERATIONS: dict[tuple[str, str], Op] = {
     ("POST", "/api/invoices/{invoice_id}/accept"): _action("sent → accepted"),
     ("POST", "/api/invoices/{invoice_id}/pay"): _action("accepted → paid", body=inv.PayRequest),
     ("POST", "/api/invoices/{invoice_id}/cancel"): _action("draft | needs_review → cancelled (reason required)"),
-    ("POST", "/api/invoices/{invoice_id}/credit-note"): _action(
-        "A draft credit note negating an approved (or later) invoice", body=inv.CreditNoteRequest, status=201),
+    ("POST", "/api/invoices/{invoice_id}/credit-note"): Op(
+        "A draft credit note negating an approved (or later) invoice", body=inv.CreditNoteRequest,
+        body_required=False, status=201, errors=_ACTION_ERRORS, headers=(_IF_MATCH, _IDEMPOTENCY_KEY)),
     ("GET", "/api/invoices/{invoice_id}/pdf"): Op(
         "The stored PDF (send Accept: application/pdf)", media_type="application/pdf",
         response={"type": "string", "format": "binary"}, errors=(404, 409)),
@@ -254,7 +258,7 @@ OPERATIONS: dict[tuple[str, str], Op] = {
         response=calc.QuoteOut),
     ("POST", "/api/calculator/snapshots"): Op(
         "Price and save a quote with the next quote number (Q-YYYY-NNNN)", body=calc.SnapshotRequest,
-        response=calc.SnapshotOut, status=201, errors=(403, 404)),
+        response=calc.SnapshotOut, status=201, errors=(403, 404), headers=(_IDEMPOTENCY_KEY,)),
     ("GET", "/api/calculator/snapshots"): Op(
         "Saved quotes, newest first (keyset pagination)", response=calc.SnapshotPageOut,
         query=(Query("application_key", "only this application's quotes"),

@@ -68,9 +68,12 @@ def quote(principal: Principal, body: Any) -> dict[str, Any]:
     return cs.QuoteOut.model_validate(result.to_dict()).model_dump()
 
 
-def save_snapshot(principal: Principal, body: Any, year: int | None = None) -> dict[str, Any]:
-    """POST /api/calculator/snapshots: price, number (``Q-YYYY-NNNN``) and save, in one transaction."""
+def save_snapshot(principal: Principal, body: Any, year: int | None = None,
+                  idempotency_key: str | None = None) -> dict[str, Any]:
+    """POST /api/calculator/snapshots: price, number (``Q-YYYY-NNNN``) and save, in one transaction. With an
+    ``Idempotency-Key`` a retry burns no second number: it gets the first answer."""
     from .. import calculator_schemas as cs
+    from . import idempotency
 
     authorize(principal, "save_quotes")
     request = parse(cs.SnapshotRequest, body)
@@ -80,15 +83,22 @@ def save_snapshot(principal: Principal, body: Any, year: int | None = None) -> d
         raise NotFound(f"no application {request.application_key!r}",
                        details={"application_key": request.application_key})
     store = _store()
+    guard = idempotency.Guard.of(principal, idempotency_key, "calculator-snapshot", body)
 
     def work(conn: Any) -> Mapping[str, Any]:
+        guard.claim(conn)
         snapshot_id = store.insert_snapshot(
             conn, application_key=request.application_key, currency=quote_input.currency,
             inputs=quote_input.to_dict(), results=result.to_dict(), created_by=principal.user_id or None,
             year=year)
+        guard.created(conn, snapshot_id)
         return store.load_snapshot(conn, snapshot_id)
 
-    return _snapshot_view(c.db.run(work))
+    try:
+        row = c.db.run(work)
+    except idempotency.Replayed as replay:
+        return replay.response or _snapshot_view(c.db.run(lambda conn: store.load_snapshot(conn, replay.resource_id)))
+    return guard.remember(_snapshot_view(row))
 
 
 def get_snapshot(principal: Principal, snapshot_id: str) -> dict[str, Any]:

@@ -22,6 +22,7 @@ from . import container
 from .editing import expected_version
 
 if TYPE_CHECKING:
+    from . import idempotency
     import psycopg
 
 log = logging.getLogger(__name__)
@@ -231,7 +232,8 @@ def cancel(principal: Principal, invoice_id: str, if_match: str | None, body: An
                        extra={"status_reason": reason})
 
 
-def credit_note(principal: Principal, invoice_id: str, if_match: str | None, body: Any) -> str:
+def credit_note(principal: Principal, invoice_id: str, if_match: str | None, body: Any,
+                guard: "idempotency.Guard | None" = None) -> str:
     """A draft credit note with the original's lines negated; returns the credit note's id."""
     from .. import invoice_schemas as schemas
     from ..adapters import invoice_store as store
@@ -239,6 +241,8 @@ def credit_note(principal: Principal, invoice_id: str, if_match: str | None, bod
     request = parse(schemas.CreditNoteRequest, body)
 
     def work(conn, original):
+        if guard is not None:
+            guard.claim(conn)
         if original["kind"] != rules.INVOICE:
             raise Conflict("a credit note cannot itself be credited; correct the original invoice",
                            details={"kind": original["kind"]})
@@ -259,12 +263,29 @@ def credit_note(principal: Principal, invoice_id: str, if_match: str | None, bod
                    "to_status": "draft", "payload": {"source": "credit_note", "corrects": original["number"],
                                                      "reason": request.reason, "total": totals.total}}
         note_id = store.insert_invoice(conn, header, lines, created)
+        if guard is not None:
+            guard.created(conn, note_id)
         store.append_event(conn, invoice_id, **_event(
             principal, "credit_note", original["status"], original["status"], credit_note_id=note_id,
             reason=request.reason, total=totals.total))
         return note_id
 
     return _command(principal, "credit-note", invoice_id, if_match, work)
+
+
+def create_credit_note(principal: Principal, invoice_id: str, if_match: str | None, body: Any,
+                       idempotency_key: str | None = None) -> dict[str, Any]:
+    """POST /api/invoices/{id}/credit-note: the new draft credit note. With an ``Idempotency-Key`` a retried
+    request creates nothing and gets the first answer."""
+    from . import idempotency
+    from .invoices import get_invoice
+
+    guard = idempotency.Guard.of(principal, idempotency_key, f"credit-note:{invoice_id}", body)
+    try:
+        note_id = credit_note(principal, invoice_id, if_match, body, guard=guard)
+    except idempotency.Replayed as replay:
+        return replay.response or get_invoice(principal, replay.resource_id)
+    return guard.remember(get_invoice(principal, note_id))
 
 
 ACTIONS = {"finalize": finalize, "approve": approve, "reject": reject, "send": send, "accept": accept,

@@ -1,0 +1,1 @@
+DROP TABLE invoicing.idempotency_keys;
