@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test package venv migrate seed bench clean
+.PHONY: run test package lock venv migrate seed bench clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -25,6 +25,10 @@ test: $(STAMP)
 ## package: dist/sam.json + dist/deployment.zip for CloudFormation (README, Deploy)
 package: $(STAMP)
 	$(PY) -m infra.package
+
+## lock: requirements.lock (what the zip holds, hashed) from requirements.txt
+lock: $(STAMP)
+	$(PY) -m infra.package --lock
 
 migrate: $(STAMP)
 	$(PY) -m chalicelib.cli migrate

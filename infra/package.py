@@ -8,10 +8,15 @@ parameters. The merge is ours, not ``chalice package --merge-template``: chalice
 combine the generated ``{"Fn::Sub": <queue ARN by name>}`` with our ``{"Fn::GetAtt": ...}`` into one
 invalid value, where an intrinsic function must replace what it overrides.
 
+What goes into the zip is ``requirements.lock``: every runtime package, transitive ones included, pinned
+with its hashes (``make lock`` writes it from ``requirements.txt`` with ``uv pip compile --generate-hashes``
+for Lambda's platform). Chalice packages a copy of the project whose ``requirements.txt`` is the lock, so
+pip downloads in hash-checking mode and an artifact can only contain the locked files.
+
 Chalice ``pip download``s the Linux wheels, which needs PyPI the first time; it caches the result in
-``.chalice/deployments/`` by the requirements' hash, so later runs work offline. ``--without-dependencies``
-packages a copy of the project with an empty requirements file: the same template and app files, no
-network at all (enough to check the template).
+``.chalice/deployments/`` by the requirements' hash (the copy links to the project's cache), so later runs
+work offline. ``--without-dependencies`` packages a copy with an empty requirements file: the same
+template and app files, no network at all (enough to check the template).
 """
 from __future__ import annotations
 
@@ -28,6 +33,9 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 RESOURCES = ROOT / "infra" / "resources.yaml"
+LOCK = ROOT / "requirements.lock"
+# Lambda's python3.11 runtime: Amazon Linux 2 on x86_64, glibc 2.26 -> manylinux2014 wheels.
+LOCK_PLATFORM = ("x86_64-manylinux_2_17", "3.11")
 CHALICE = Path(sys.executable).parent / "chalice"
 PROJECT_FILES = ("app.py", "requirements.txt")
 PROJECT_DIRS = ("chalicelib", ".chalice", "vendor")
@@ -44,7 +52,7 @@ def package(out_dir: Path = ROOT / "dist", *, stage: str = "prod", with_dependen
     if out_dir.exists():
         shutil.rmtree(out_dir)
     with tempfile.TemporaryDirectory(prefix="proxima-package-") as scratch:
-        project = ROOT if with_dependencies else _copy_without_requirements(Path(scratch))
+        project = _copy_project(Path(scratch), LOCK.read_text() if with_dependencies else "")
         # The AWS region only fills the template's pseudo parameters; nothing is called.
         env = {**os.environ, "AWS_DEFAULT_REGION": os.environ.get("AWS_DEFAULT_REGION", "eu-central-1")}
         command = [str(CHALICE), "package", "--stage", stage, str(out_dir)]
@@ -99,7 +107,8 @@ def load_yaml(path: Path) -> dict[str, Any]:
     return yaml.load(path.read_text(), Loader=Loader)  # noqa: S506 - SafeLoader subclass
 
 
-def _copy_without_requirements(scratch: Path) -> Path:
+def _copy_project(scratch: Path, requirements: str) -> Path:
+    """The app files in a scratch directory, with ``requirements`` as its requirements.txt."""
     project = scratch / "project"
     project.mkdir()
     ignore = shutil.ignore_patterns("__pycache__", "*.pyc", "deployments")
@@ -107,8 +116,50 @@ def _copy_without_requirements(scratch: Path) -> Path:
         if (ROOT / name).is_dir():
             shutil.copytree(ROOT / name, project / name, ignore=ignore)
     shutil.copy2(ROOT / "app.py", project / "app.py")
-    (project / "requirements.txt").write_text("")
+    (project / "requirements.txt").write_text(requirements)
+    cache = ROOT / ".chalice" / "deployments"
+    cache.mkdir(parents=True, exist_ok=True)
+    (project / ".chalice" / "deployments").symlink_to(cache, target_is_directory=True)
     return project
+
+
+def locked_versions(text: str) -> dict[str, str]:
+    """``name==version`` lines of a pip requirements/lock file, names normalized (PEP 503)."""
+    import re
+
+    pins = {}
+    for line in text.splitlines():
+        found = re.match(r"^([A-Za-z0-9][A-Za-z0-9._-]*)(?:\[[^\]]*\])?==([^\s;\\]+)", line.strip())
+        if found:
+            pins[normalize(found.group(1))] = found.group(2)
+    return pins
+
+
+def normalize(name: str) -> str:
+    import re
+
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def zipped_versions(zip_path: Path) -> dict[str, str]:
+    """Distribution name -> version of every ``*.dist-info`` in the deployment zip."""
+    found = {}
+    with zipfile.ZipFile(zip_path) as archive:
+        for name in archive.namelist():
+            top = name.split("/", 1)[0]
+            if top.endswith(".dist-info"):
+                dist, _, version = top.removesuffix(".dist-info").rpartition("-")
+                found[normalize(dist)] = version
+    return found
+
+
+def write_lock() -> None:
+    """``make lock``: requirements.txt resolved for Lambda's platform, every file's hash pinned."""
+    platform, python = LOCK_PLATFORM
+    uv = Path(sys.executable).parent / "uv"
+    subprocess.run([str(uv), "pip", "compile", str(ROOT / "requirements.txt"), "--generate-hashes",
+                    "--python-platform", platform, "--python-version", python, "--no-header",
+                    "--custom-compile-command", "make lock", "-o", str(LOCK)], check=True, cwd=ROOT)
 
 
 def zip_report(zip_path: Path) -> dict[str, int]:
@@ -124,7 +175,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=ROOT / "dist")
     parser.add_argument("--without-dependencies", action="store_true",
                         help="no wheels (offline); the template and app files only")
+    parser.add_argument("--lock", action="store_true", help="rewrite requirements.lock from requirements.txt")
     args = parser.parse_args(argv)
+    if args.lock:
+        write_lock()
+        return 0
     try:
         out = package(args.out, stage=args.stage, with_dependencies=not args.without_dependencies)
     except PackagingFailed as exc:

@@ -236,3 +236,27 @@ def test_the_zip_has_the_runtime_dependencies_and_no_dev_tooling(packaged, capsy
     assert not packages & set(DEV_ONLY), packages & set(DEV_ONLY)
     assert set(RUNTIME) <= packages, set(RUNTIME) - packages
     assert report["unzipped_bytes"] < 250 * 1024 * 1024  # the Lambda limit for code unzipped
+
+
+def test_the_zip_holds_exactly_the_locked_versions(packaged):
+    """Every distribution in the zip is in requirements.lock at the same version, and nothing else is."""
+    if not packaged.with_dependencies:
+        pytest.skip(f"the wheels could not be downloaded (needs PyPI once):\n{packaged.why_not}")
+    locked = packager.locked_versions(packager.LOCK.read_text())
+    assert packager.zipped_versions(packaged.zip) == locked
+
+
+def test_the_lock_pins_every_file_by_hash_and_agrees_with_requirements_txt():
+    lock = packager.LOCK.read_text()
+    locked = packager.locked_versions(lock)
+    wanted = packager.locked_versions((packager.ROOT / "requirements.txt").read_text())
+    assert wanted and {name: locked.get(name) for name in wanted} == wanted, "run `make lock`"
+    for block in lock.split("\n"):
+        if "==" in block and not block.startswith((" ", "#")):
+            assert block.rstrip().endswith("\\"), f"{block}: no hash follows"
+    assert lock.count("--hash=sha256:") >= len(locked)
+
+
+def test_locked_versions_reads_pins_and_ignores_the_rest():
+    text = "a-b==1.0 \\\n    --hash=sha256:00\n# c==2\nD_E[x]==3.1 ; python_version>'3'\n-r other.txt\n"
+    assert packager.locked_versions(text) == {"a-b": "1.0", "d-e": "3.1"}
