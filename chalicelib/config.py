@@ -6,9 +6,9 @@ Nothing below this module reads ``os.environ``: services and adapters receive a
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from functools import lru_cache
-from typing import Mapping
+from typing import Any, Mapping
 
 
 @dataclass(frozen=True)
@@ -50,6 +50,12 @@ class Settings:
     ses_sender: str = ""
     gotenberg_url: str = ""
     pdf_renderer: str = "weasyprint"
+    pdf_renderer_function: str = ""  # PDF_RENDERER=lambda: the renderer function's name or ARN
+    pdf_renderer_endpoint_url: str = ""  # a local Lambda endpoint (make run); empty in AWS
+    # Deployed stages: the Secrets Manager secret holding the secret settings as a JSON object
+    # ({"DATABASE_URL": ..., "AUTH_SECRET": ...}), read at run time and re-read after this many seconds.
+    secrets_id: str = ""
+    secrets_max_age_seconds: int = 300
     jobs_queue_url: str = ""
     jobs_queue_name: str = "proxima-invoice-jobs"
     aws_endpoint_url: str = ""
@@ -60,15 +66,43 @@ class Settings:
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> "Settings":
         env = os.environ if env is None else env
-        values = {}
-        for f in fields(cls):
-            raw = env.get(f.name.upper())
-            if raw is None:
-                continue
-            values[f.name] = int(raw) if f.type == "int" else raw
-        return cls(**values)
+        return cls(**_typed(cls, env))
+
+    def overlaid(self, values: Mapping[str, Any]) -> "Settings":
+        """These settings with ``values`` (upper-case setting names, as in the environment) on top."""
+        unknown = sorted(set(values) - {f.name.upper() for f in fields(self)})
+        if unknown:  # a misspelt key would silently leave a default in place
+            raise ValueError(f"the settings secret has keys that are no setting: {unknown}")
+        return replace(self, **_typed(type(self), {k: str(v) for k, v in values.items()}))
+
+
+def _typed(cls: type, env: Mapping[str, str]) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    for f in fields(cls):
+        raw = env.get(f.name.upper())
+        if raw is None:
+            continue
+        values[f.name] = int(raw) if f.type == "int" else raw
+    return values
 
 
 @lru_cache(maxsize=1)
-def get_settings() -> Settings:
+def _environment_settings() -> Settings:
     return Settings.from_env()
+
+
+def get_settings() -> Settings:
+    """The environment's settings, with the secret ones from Secrets Manager when ``SECRETS_ID`` names a
+    secret. Powertools Parameters caches the secret for ``secrets_max_age_seconds``; after that the next call
+    reads it again, so a rotated secret is picked up without a redeploy (``container.current`` rebuilds
+    its pools when the settings changed)."""
+    base = _environment_settings()
+    if not base.secrets_id:
+        return base
+    from aws_lambda_powertools.utilities import parameters
+
+    secret = parameters.get_secret(base.secrets_id, transform="json", max_age=base.secrets_max_age_seconds)
+    return base.overlaid(secret)
+
+
+get_settings.cache_clear = _environment_settings.cache_clear  # type: ignore[attr-defined]  # CLI, make run

@@ -1,4 +1,4 @@
-"""PDF renderers: HTML in, PDF bytes out, one interface and two engines chosen by configuration.
+"""PDF renderers: HTML in, PDF bytes out, one interface and three engines chosen by configuration.
 
 - ``weasyprint`` (default, embedded): renders in-process. WeasyPrint is imported on first render, so
   Lambda routes that never render do not pay its import. Only files under the assets folder may be
@@ -10,6 +10,8 @@
   the page size and margins as form fields. Chromium ignores CSS ``@page`` margin boxes, so "Page X
   of Y" comes from Gotenberg's ``footer.html`` (``pageNumber``/``totalPages``/``title`` classes) and
   the margins are sent explicitly; they are the same numbers as the stylesheet's ``@page`` (``PAGE``).
+
+- ``lambda``: WeasyPrint in the stack's renderer function (:class:`LambdaRenderer`), for deployed stages.
 
 Failures raise :class:`PdfRenderError`; ``transient`` says whether trying again may help (Gotenberg
 down, timing out, answering 5xx or 429: :class:`PdfRendererUnavailable`, which is also the domain's
@@ -211,12 +213,81 @@ def _excerpt(response: Any) -> str:
     return (response.text or "").strip()[:200]
 
 
+class LambdaRenderer:
+    """``lambda`` (deployed stages): the renderer function of the stack, a container image holding WeasyPrint
+    and its system libraries (``infra/renderer/Dockerfile``, handler ``chalicelib.pdf_function.handler``),
+    so what AWS prints is what ``weasyprint`` prints here.
+
+    Invoked synchronously (Lambda ``Invoke``, ``RequestResponse``) with ``{"html": ...}``; it answers
+    ``{"pdf_base64", "sha256"}``. A handler exception comes back as a 200 with ``FunctionError`` set
+    (docs.aws.amazon.com/lambda/latest/api/API_Invoke.html); throttling and service errors are transient.
+    Requests and responses are limited to 6 MB (invoice HTML is ~100 KB, a PDF a few hundred KB).
+    """
+
+    name = "lambda"
+    MAX_PAYLOAD = 6 * 1024 * 1024
+    TRANSIENT_CODES = {"TooManyRequestsException", "ServiceException", "ResourceNotReadyException",
+                       "EC2ThrottledException", "ResourceConflictException"}
+
+    def __init__(self, function_name: str, *, endpoint_url: str = "", region: str | None = None,
+                 client: Any = None, read_timeout: float = 70.0):
+        if not function_name:
+            raise PdfConfigurationError("PDF_RENDERER_FUNCTION is required when PDF_RENDERER is lambda")
+        self.function_name = function_name
+        self._client = client
+        self._client_args = {"endpoint_url": endpoint_url or None, "region_name": region}
+        self.read_timeout = read_timeout  # above the renderer function's 60 s timeout
+
+    @property
+    def client(self) -> Any:
+        if self._client is None:
+            import boto3
+            from botocore.config import Config
+
+            self._client = boto3.client("lambda", config=Config(
+                read_timeout=self.read_timeout, connect_timeout=3, retries={"mode": "standard", "max_attempts": 2}),
+                **{k: v for k, v in self._client_args.items() if v})
+        return self._client
+
+    def render(self, html: str) -> bytes:
+        import base64
+        import hashlib
+        import json
+
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        payload = json.dumps({"html": html}).encode("utf-8")
+        if len(payload) > self.MAX_PAYLOAD:
+            raise PdfRenderError(f"the document is {len(payload)} bytes, over Lambda's 6 MB request limit")
+        try:
+            response = self.client.invoke(FunctionName=self.function_name, InvocationType="RequestResponse",
+                                          Payload=payload)
+        except ClientError as exc:
+            code = exc.response.get("Error", {}).get("Code", "")
+            status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+            kind = PdfRendererUnavailable if code in self.TRANSIENT_CODES or (status or 0) >= 500 else PdfRenderError
+            raise kind(f"the renderer function could not be invoked: {code}: {exc}", status=status) from exc
+        except BotoCoreError as exc:  # connection refused, timeouts
+            raise PdfRendererUnavailable(f"the renderer function did not answer: {exc}") from exc
+        body = json.loads(response["Payload"].read() or b"null")
+        if response.get("FunctionError"):
+            message = (body or {}).get("errorMessage", "unknown error")
+            kind = PdfRendererUnavailable if "timed out" in message else PdfRenderError
+            raise kind(f"the renderer function failed: {(body or {}).get('errorType', '')}: {message}")
+        pdf = base64.b64decode(body["pdf_base64"])
+        if hashlib.sha256(pdf).hexdigest() != body.get("sha256"):
+            raise PdfRendererUnavailable("the PDF from the renderer function does not match its checksum")
+        return pdf
+
+
 def renderer_for(settings: Any, assets_dir: Path | None = None) -> PdfRenderer:
-    """The renderer ``settings.pdf_renderer`` names ("weasyprint" or "gotenberg")."""
+    """The renderer ``settings.pdf_renderer`` names ("weasyprint", "gotenberg" or "lambda")."""
     name = (settings.pdf_renderer or "").strip().lower()
     if name == WeasyPrintRenderer.name:
         return WeasyPrintRenderer(assets_dir)
     if name == GotenbergRenderer.name:
         return GotenbergRenderer(settings.gotenberg_url, assets_dir)
+    if name == LambdaRenderer.name:
+        return LambdaRenderer(settings.pdf_renderer_function, endpoint_url=settings.pdf_renderer_endpoint_url)
     raise PdfConfigurationError(
-        f"PDF_RENDERER must be 'weasyprint' or 'gotenberg', not {settings.pdf_renderer!r}")
+        f"PDF_RENDERER must be 'weasyprint', 'gotenberg' or 'lambda', not {settings.pdf_renderer!r}")

@@ -63,16 +63,26 @@ _current: Container | None = None
 _current_lock = threading.Lock()
 
 
+_built_here = False
+
+
 def current() -> Container:
-    global _current
-    if _current is None:
+    """The container services use. One built here follows the settings: when they change (a rotated secret
+    read again after its cache expired) the next call builds a new one and closes the old pools."""
+    global _current, _built_here
+    if _current is not None and not _built_here:
+        return _current  # installed with use(): its settings are the installer's
+    settings = get_settings()
+    if _current is None or _current.settings != settings:
         with _current_lock:
-            if _current is None:
-                _current = Container()
+            if _current is None or _current.settings != settings:
+                previous, _current, _built_here = _current, Container(settings), True
+                if previous is not None:
+                    previous.close()
     return _current
 
 
 def use(container: Container | None) -> None:
     """Install ``container`` as the one services use (tests, local server); None resets."""
-    global _current
-    _current = container
+    global _current, _built_here
+    _current, _built_here = container, False

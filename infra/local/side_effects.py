@@ -217,16 +217,28 @@ class LocalSideEffects:
         self.aws: dict[str, str] = {}
         self.doubles: dict[str, doubles_module.Double] = {}
         self.worker: LocalWorker | None = None
+        self.lambda_service: Any = None
 
     def start(self) -> "LocalSideEffects":
+        from infra.local.lambda_service import LocalLambda
+
         aws_defaults()
         self.moto, self.endpoint = start_moto(self.host, self.aws_port)
         self.aws = provision_aws(self.endpoint)
         self.doubles = doubles_module.start_all(self.host, ports=self.double_ports)
+        self.lambda_service = LocalLambda(host=self.host).start()
         return self
 
     def settings_values(self, public_base_url: str) -> dict[str, str]:
-        return integration_settings(self.endpoint, self.aws, self.doubles, public_base_url)
+        return {**integration_settings(self.endpoint, self.aws, self.doubles, public_base_url),
+                **self.renderer_settings()}
+
+    def renderer_settings(self) -> dict[str, str]:
+        """PDFs go through the deployed stages' door: the renderer function, invoked over the Lambda API."""
+        from infra.local.lambda_service import PDF_RENDERER
+
+        return {"pdf_renderer": "lambda", "pdf_renderer_function": PDF_RENDERER,
+                "pdf_renderer_endpoint_url": self.lambda_service.url}
 
     def environment(self, public_base_url: str) -> dict[str, str]:
         return {name.upper(): value for name, value in self.settings_values(public_base_url).items()}
@@ -242,6 +254,8 @@ class LocalSideEffects:
             self.worker.stop()
         for double in self.doubles.values():
             double.stop()
+        if self.lambda_service is not None:
+            self.lambda_service.stop()
         if self.moto is not None:
             self.moto.stop()
 
@@ -258,6 +272,7 @@ class LocalSideEffects:
                  f"  dead-letter queue {self.aws['dead_letter_queue_url']}, SES sender {self.aws['sender']}"]
         for name, double in self.doubles.items():
             lines.append(f"{name} double: {double.url}  (what it received: {double.url}/__doubles)")
+        lines.append(f"Lambda Invoke API (the PDF renderer function): {self.lambda_service.url}")
         return lines
 
     def summary(self) -> list[str]:
@@ -271,6 +286,9 @@ class LocalSideEffects:
         emails = self.sent_emails()
         lines.append(f"ses: {len(emails)} e-mails")
         lines += [f"  {e.source} -> {', '.join(e.destinations)}" for e in emails]
+        rendered = self.lambda_service.invocations
+        lines.append(f"pdf renderer function: {len(rendered)} invocations "
+                     f"({sum(1 for i in rendered if i['outcome'] != 'ok')} failed)")
         if self.worker is not None:
             lines.append(f"worker: {self.worker.stats}")
         return lines

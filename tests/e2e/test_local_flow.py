@@ -117,6 +117,8 @@ def test_draft_to_sent_completes_every_job_once_and_duplicates_change_nothing(st
         "render_pdf": "completed", "archive_r2": "completed", "planfact_sync": "completed",
         "telegram_notify": "completed", "deliver_email": "completed"}, jobs
     assert all(job["error"] is None for job in jobs)
+    # the PDF went through the deployed door: the renderer function over the Lambda Invoke API
+    assert [i["outcome"] for i in effects.lambda_service.invocations] == ["ok"]
 
     keys, bodies = archived(effects)
     assert keys == [f"invoices/2026/{number}.pdf"]

@@ -26,7 +26,6 @@ from chalicelib.domain import jobs as job_policy
 from infra import package as packager
 
 CFN_LINT = Path(sys.executable).parent / "cfn-lint"
-SECRET = "{{resolve:secretsmanager:proxima/prod:SecretString:%s}}"
 SECRET_SETTINGS = ("DATABASE_URL", "CLICKHOUSE_URL", "AUTH_SECRET", "PLANFACT_API_KEY", "TELEGRAM_BOT_TOKEN",
                    "R2_ACCESS_KEY_ID", "R2_SECRET_ACCESS_KEY", "DIDOX_PARTNER_TOKEN", "DIDOX_PASSWORD",
                    "DIDOX_WEBHOOK_SECRET")
@@ -151,19 +150,53 @@ def effective_environment(template: dict) -> dict[str, dict]:
     return {name: f["Properties"]["Environment"]["Variables"] for name, f in functions(merged).items()}
 
 
-def test_secrets_come_by_reference_and_every_variable_is_a_setting(template):
+def test_secrets_are_read_at_run_time_and_every_variable_is_a_setting(template):
     settings = {f.name.upper() for f in fields(Settings)}
-    for name, variables in effective_environment(template).items():
-        for key in SECRET_SETTINGS:
-            assert variables[key] == SECRET % key, (name, key)
+    environments = effective_environment(template)
+    for name, variables in environments.items():
+        assert not set(SECRET_SETTINGS) & set(variables), name  # no secret sits in a function's environment
+        assert variables["SECRETS_ID"] == {"Ref": "SecretName"}
         assert variables["JOBS_QUEUE_URL"] == {"Ref": "JobsQueue"}
-        assert variables["PDF_RENDERER"] == "gotenberg"  # WeasyPrint is not in the package
-        assert variables["GOTENBERG_URL"] == {"Ref": "GotenbergUrl"}
-        assert variables["STAGE"] == "prod"
-        unknown = set(variables) - settings - {"POWERTOOLS_SERVICE_NAME"}
+        unknown = set(variables) - settings - {"POWERTOOLS_SERVICE_NAME", "POWERTOOLS_METRICS_NAMESPACE"}
         assert not unknown, (name, unknown)  # a misspelt variable would silently leave a default
-    serialized = json.dumps(template)
-    assert "secretsmanager:GetSecretValue" not in serialized  # resolved by CloudFormation at deploy time
+        if name != "PdfRenderer":
+            assert variables["STAGE"] == "prod"
+            assert variables["PDF_RENDERER"] == "lambda", name
+    for name in ("APIHandler", "JobsWorker"):  # the two that render PDFs
+        assert environments[name]["PDF_RENDERER_FUNCTION"] == {"Ref": "PdfRenderer"}
+    assert environments["PdfRenderer"]["PDF_RENDERER"] == "weasyprint"
+    assert "{{resolve:" not in json.dumps(template)  # nothing resolved into the template at deploy time
+
+
+def test_the_pdf_renderer_is_a_container_image_function_built_from_the_repository(template):
+    renderer = template["Resources"]["PdfRenderer"]["Properties"]
+    assert renderer["PackageType"] == "Image" and renderer["ImageUri"] == {"Ref": "PdfRendererImageUri"}
+    assert renderer["Timeout"] * 1000 < packager_read_timeout_ms()
+    dockerfile = (packager.ROOT / "infra" / "renderer" / "Dockerfile").read_text()
+    assert 'CMD ["chalicelib.pdf_function.handler"]' in dockerfile
+    for source in re.findall(r"^COPY (.+) \$\{LAMBDA_TASK_ROOT\}", dockerfile, re.M):
+        for path in source.split():
+            assert (packager.ROOT / path).exists(), path  # the image is built from files that exist
+    weasyprint_pin = re.search(r"weasyprint==([\d.]+)", dockerfile).group(1)
+    assert f"weasyprint=={weasyprint_pin}" in (packager.ROOT / "requirements-dev.txt").read_text()
+
+
+def packager_read_timeout_ms() -> float:
+    from chalicelib.adapters.pdf import LambdaRenderer
+
+    return LambdaRenderer("f").read_timeout * 1000
+
+
+def test_every_stage_is_coherent_with_the_job_lock():
+    config = json.loads((packager.ROOT / ".chalice" / "config.json").read_text())
+    for stage in ("dev", "prod"):
+        settings = config["stages"][stage]
+        worker = settings["lambda_functions"]["jobs-worker"]
+        assert worker["lambda_timeout"] < job_policy.LOCK_SECONDS, stage
+        assert worker["reserved_concurrency"] >= 5, stage  # WorkerMaximumConcurrency's default
+        assert settings["log_retention_in_days"] > 0, stage
+        assert settings["environment_variables"]["PDF_RENDERER"] == "lambda", stage
+        assert settings["autogen_policy"] is False, stage
 
 
 def statements(role: dict) -> list[dict]:
@@ -193,19 +226,25 @@ def test_each_function_has_a_least_privilege_role(template):
                 assert resource != "*", (name, statement)
                 if any(a.startswith("sqs:") for a in as_list(statement["Action"])):
                     assert resource == QUEUE_ARN, (name, statement)
+                if any(a.startswith("lambda:") for a in as_list(statement["Action"])):
+                    assert resource == {"Fn::GetAtt": ["PdfRenderer", "Arn"]}, (name, statement)
                 if isinstance(resource, dict) and "Fn::Sub" in resource:
-                    assert re.fullmatch(r"arn:\$\{AWS::Partition\}:(logs|ses):\$\{AWS::Region\}:\$\{AWS::AccountId\}:"
-                                        r"(log-group:/aws/lambda/\*|identity/\$\{SesIdentity\})", resource["Fn::Sub"])
+                    assert re.fullmatch(r"arn:\$\{AWS::Partition\}:(logs|ses|secretsmanager):\$\{AWS::Region\}:"
+                                        r"\$\{AWS::AccountId\}:(log-group:/aws/lambda/\*|identity/\$\{SesIdentity\}"
+                                        r"|secret:\$\{SecretName\}-\?{6})", resource["Fn::Sub"])
         granted[name] = actions - {"logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"}
+    secret, render = "secretsmanager:GetSecretValue", "lambda:InvokeFunction"
     assert granted["JobsWorker"] == {"sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility",
-                                     "sqs:GetQueueAttributes", "sqs:SendMessage", "ses:SendRawEmail"}
-    for name in ("APIHandler", "JobsRelay", "DidoxPoll", "MonthlyDrafts", "PurgeExpiredTokens"):
-        assert granted[name] == {"sqs:SendMessage"}, name
+                                     "sqs:GetQueueAttributes", "sqs:SendMessage", "ses:SendRawEmail", secret, render}
+    assert granted["APIHandler"] == {"sqs:SendMessage", secret, render}
+    for name in ("JobsRelay", "DidoxPoll", "MonthlyDrafts", "PurgeExpiredTokens"):
+        assert granted[name] == {"sqs:SendMessage", secret}, name
+    assert granted["PdfRenderer"] == set()  # logs only
 
 
 def test_parameters_and_outputs(template):
     parameters = template["Parameters"]
-    for required in ("PublicBaseUrl", "SesSender", "SesIdentity", "GotenbergUrl"):
+    for required in ("PublicBaseUrl", "SesSender", "SesIdentity", "PdfRendererImageUri"):
         assert "Default" not in parameters[required], required  # the deploy must name them
     assert {"JobsQueueUrl", "JobsDeadLetterQueueUrl", "EndpointURL"} <= set(template["Outputs"])
 
