@@ -65,7 +65,7 @@ class PasswordChangeRequest(Strict):
 
 
 class UserCreateRequest(Strict):
-    email: str = Field(min_length=3, max_length=320, pattern=r"^[^@\s]+@[^@\s]+$")
+    email: str = Field(min_length=3, max_length=320, pattern=r"^[^@\s\x00-\x1f\x7f]+@[^@\s\x00-\x1f\x7f]+$")
     password: str = Field(min_length=10, max_length=1024)
     role: Role
     full_name: str = Field(default="", max_length=200)

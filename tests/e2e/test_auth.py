@@ -173,3 +173,13 @@ def test_admin_adds_a_user_who_can_log_in(api, tokens):
 def test_user_creation_is_validated(api, tokens, body, status):
     code, data, _ = api.call("POST", "/api/users", body, token=tokens["admin"])
     assert_error(code, data, status)
+
+
+@pytest.mark.parametrize("email", ["\u001e\u001e@0", "a\u001f@b.c", "a@b.c\u007f", " @x"])
+def test_an_email_with_control_characters_is_refused_not_stored(api, tokens, email):
+    """Found by the fuzzer: str.strip() removes U+001C-U+001F, which the pattern's \\s did not refuse, so
+    "\\x1e\\x1e@0" reached the database as "@0" and its CHECK answered with a 500."""
+    status, data, _ = api.call("POST", "/api/users", {"email": email, "password": "x" * 12, "role": "viewer"},
+                               token=tokens["admin"])
+    assert status == 422, data
+    assert any(d["field"] == "email" for d in data["error"]["details"])
