@@ -137,5 +137,5 @@ class DidoxEvent(BaseModel):
 
     event_id: str = Field(min_length=1, max_length=200)
     document_id: str = Field(min_length=1, max_length=200)
-    status: str = Field(min_length=1, max_length=50)
+    status: int | str  # Didox's status code (3 or "3"); only documented codes are applied (domain.didox)
     timestamp: int | float | str

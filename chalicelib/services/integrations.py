@@ -43,15 +43,15 @@ def _payload(invoice_id: str) -> dict[str, Any]:
             original = store.load_invoice(conn, row["corrects_id"])
             corrects = {"number": original["number"], "issue_date": original["issue_date"],
                         "didox_document_id": original["didox_document_id"]}
-        seller = settings_store.settings(conn, ["company"]).get("company") or {}
-        return row, pdf, corrects, seller
+        configured = settings_store.settings(conn, ["company", "efaktura"])
+        return row, pdf, corrects, configured.get("company") or {}, configured.get("efaktura") or {}
 
-    row, pdf, corrects, seller = container.current().db.run(read)
+    row, pdf, corrects, seller, efaktura = container.current().db.run(read)
     view = invoice_view({**row, "corrections": []})
     contacts = [c for c in (view["customer"] or {}).get("contacts") or [] if c.get("email")]
     billing = [c for c in contacts if c.get("role") == "billing"] or contacts
     return {**view, "pdf": bytes(pdf["pdf_data"]) if pdf["pdf_data"] is not None else None,
-            "pdf_sha256": pdf["pdf_sha256"], "seller": seller, "corrects": corrects,
+            "pdf_sha256": pdf["pdf_sha256"], "seller": seller, "corrects": corrects, "efaktura": efaktura,
             "billing_contacts": [{"name": c.get("name", ""), "email": c["email"]} for c in billing]}
 
 
@@ -84,6 +84,43 @@ def _invoice_effect(keep: tuple[str, str] | None = None) -> Callable[[Mapping[st
     return handler
 
 
+def _didox_draft(job: Mapping[str, Any]) -> Mapping[str, Any]:
+    """The 002 draft exists: keep its id and state on the invoice, record where to sign it, and remind the
+    chat, since nothing reaches the buyer until a person signs it with the company's E-IMZO key
+    (references/integrations.md § Didox, "Creating makes a draft")."""
+    from ..adapters import invoice_store as store
+    from ..adapters import jobs_store
+    from ..domain.access import SYSTEM
+
+    result = _perform(job, _payload(job["invoice_id"]))
+    document_id = result.get("document_id")
+    if not document_id:
+        return result  # disabled or outcome unknown: nothing to keep
+
+    def keep(conn):
+        invoice = store.load_invoice(conn, job["invoice_id"], lock=True)
+        if invoice["didox_document_id"] == document_id:
+            return
+        values = {"didox_document_id": str(document_id)}
+        if result.get("status") and result["status"] != "unknown":
+            values["didox_status"] = result["status"]
+        store.update_invoice(conn, job["invoice_id"], values, bump_version=False)
+        store.append_event(conn, job["invoice_id"], event_type="didox_draft", actor_id=None,
+                           actor_email=SYSTEM.email, from_status=invoice["status"], to_status=invoice["status"],
+                           payload={"document_id": document_id, "didox_status": result.get("status"),
+                                    "cabinet_url": result.get("cabinet_url"), "created": result.get("created")})
+        text = (f"E-invoice {invoice['number']} ({invoice['customer_name'] or invoice['customer_key']}, "
+                f"{invoice['total']} {invoice['currency']}) is a draft in Didox: it reaches the buyer only once "
+                f"it is signed with the company's E-IMZO key. Sign it here: {result.get('cabinet_url')}")
+        jobs_store.insert(conn, job["invoice_id"], "alert", f"alert:didox-sign:{document_id}", {"text": text})
+
+    container.current().db.run(keep)
+    from . import jobs
+
+    jobs.publish_due(job["invoice_id"])
+    return result
+
+
 def _alert(job: Mapping[str, Any]) -> Mapping[str, Any]:
     """A failed job, told to the finance chat: which invoice, which effect, what went wrong."""
     from ..adapters import invoice_store as store
@@ -102,7 +139,7 @@ HANDLERS: dict[str, Callable[[Mapping[str, Any]], Mapping[str, Any]]] = {
     "archive_r2": _invoice_effect(),
     "planfact_sync": _invoice_effect(("operation_id", "planfact_operation_id")),
     "telegram_notify": _invoice_effect(),
-    "deliver_didox": _invoice_effect(("document_id", "didox_document_id")),
+    "deliver_didox": _didox_draft,
     "deliver_email": _invoice_effect(),
     "alert": _alert,
 }

@@ -77,7 +77,7 @@ def _command(principal: Principal, action: str, invoice_id: str, if_match: str |
 
 def _transition(principal: Principal, action: str, invoice_id: str, if_match: str | None, *,
                 extra: Mapping[str, Any] | None = None, payload: Mapping[str, Any] | None = None,
-                jobs=None, check=None) -> str:
+                jobs=None, check=None, channel=None) -> str:
     """A plain status change: stamp, event, outbox jobs (the types ``jobs(invoice)`` names, once each per
     invoice), optional extra ``check``."""
     from ..adapters import invoice_store as store
@@ -86,7 +86,7 @@ def _transition(principal: Principal, action: str, invoice_id: str, if_match: st
     def work(conn, invoice):
         if check:
             check(conn, invoice)
-        after = next_status(invoice["status"], action)
+        after = next_status(invoice["status"], action, channel=channel(invoice) if channel else None)
         values = {"status": after, **(extra or {})}
         if action in _STAMPS:
             values[_STAMPS[action]] = _now()
@@ -194,14 +194,17 @@ def reject(principal: Principal, invoice_id: str, if_match: str | None, body: An
 
 
 def send(principal: Principal, invoice_id: str, if_match: str | None, body: Any) -> str:
-    """approved → sent; Didox for resident customers, e-mail for the others."""
+    """approved → sent by e-mail; for resident customers approved → awaiting_signature: the Didox e-invoice
+    is a draft until the seller signs it (references/integrations.md § Didox, "Creating makes a draft")."""
     _reason("send", body)
 
-    def jobs(invoice):
-        resident = bool((invoice["customer_snapshot"] or {}).get("is_resident"))
-        return ["deliver_didox" if resident else "deliver_email"]
+    def channel(invoice):
+        return "didox" if (invoice["customer_snapshot"] or {}).get("is_resident") else "email"
 
-    return _transition(principal, "send", invoice_id, if_match, jobs=jobs)
+    def jobs(invoice):
+        return [f"deliver_{channel(invoice)}"]
+
+    return _transition(principal, "send", invoice_id, if_match, jobs=jobs, channel=channel)
 
 
 def accept(principal: Principal, invoice_id: str, if_match: str | None, body: Any,
