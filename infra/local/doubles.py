@@ -410,7 +410,8 @@ class _TelegramHtml(html.parser.HTMLParser):
 
 
 class TelegramDouble(Double):
-    """Telegram Bot API ``sendMessage``: ``POST /bot<token>/sendMessage``."""
+    """Telegram Bot API ``sendMessage``: ``POST /bot<token>/sendMessage``; text 1–4096 characters after
+    entity parsing (references/integrations.md § Telegram)."""
 
     name = "telegram-double"
 
@@ -448,6 +449,8 @@ class TelegramDouble(Double):
                 reason = parser.error or "unescaped &"
                 return 400, self.error(400, f"Bad Request: can't parse entities: {reason}"), {}
             plain = "".join(parser.text)
+        if len(plain.encode("utf-16-le")) // 2 > 4096:  # references/integrations.md § Telegram: after parsing
+            return 400, self.error(400, "Bad Request: message is too long"), {}
         message = {"message_id": next(self._ids), "chat": {"id": body["chat_id"]}, "date": int(time.time()),
                    "text": plain, "html": text, "request": body}
         self.messages.append(message)
