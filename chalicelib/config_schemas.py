@@ -185,12 +185,16 @@ class Company(Strict):
     name: Annotated[str, Field(min_length=1, max_length=500)]
     legal_name: Annotated[str, Field(min_length=1, max_length=500)]
     tin: _Text = ""
-    vat_code: _Text = ""
+    vat_code: _Text = ""  # older name of vat_registration_code, still read (adapters.didox.seller_vat_code)
+    vat_registration_code: _Text = ""  # what the e-invoice's Seller.VatRegCode carries (issue 11)
+    country: _Text = ""
     address: _Text = ""
     bank_name: _Text = ""
     bank_account: _Text = ""
     bank_code: _Text = ""
     swift: _Text = ""
+    # per-currency accounts (documents.md: an account in the invoice's currency, never a soum one labelled USD)
+    currency_accounts: dict[Literal["USD", "EUR", "UZS"], Annotated[str, Field(min_length=1, max_length=50)]] = {}
     director: _Text = ""
     director_position: _Text = ""
     chief_accountant: _Text = ""
