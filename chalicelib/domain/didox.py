@@ -95,7 +95,10 @@ def decide(invoice_status: str, recorded: str | None, code: int) -> Decision:
             return Decision("sent", record=True, to_status=SENT)
         return Decision("recorded", record=True)
     if name in ALERTING:
-        return Decision(name, record=True, alert=True)
+        # A rejection or an annulment proves the buyer had the document: an invoice still shown as waiting
+        # for our signature (the poll missed code 1) is moved to sent first.
+        delivered = name in ("rejected", "annulled") and invoice_status == AWAITING_SIGNATURE
+        return Decision(name, record=True, alert=True, to_status=SENT if delivered else None)
     # draft / awaiting_our_signature: what ``send`` already shows (awaiting signature)
     return Decision("recorded", record=True)
 

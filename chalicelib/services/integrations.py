@@ -55,6 +55,39 @@ def _payload(invoice_id: str) -> dict[str, Any]:
             "billing_contacts": [{"name": c.get("name", ""), "email": c["email"]} for c in billing]}
 
 
+def e_invoice_problems(conn, invoice: Mapping[str, Any], snapshot: Mapping[str, Any]) -> list[dict[str, str]]:
+    """Why a resident's invoice could not become a valid Didox 002 body (checked at ``finalize``, so it
+    fails there with a 422 naming what is missing, not days later in a job). Empty when Didox is not
+    configured: delivery is then reported ``disabled`` by its job."""
+    from ..adapters import billing_config_store as settings_store
+    from ..adapters import invoice_store as store
+    from ..adapters.didox import check_factura
+
+    settings = container.current().settings
+    if not effects().didox.configured or not snapshot.get("is_resident"):
+        return []
+    configured = settings_store.settings(conn, ["company", "efaktura"])
+    corrects = None
+    if invoice.get("corrects_id"):
+        original = store.load_invoice(conn, invoice["corrects_id"])
+        # the original may reach Didox later: its document id is checked when the credit note is delivered
+        corrects = {"number": original["number"], "issue_date": original["issue_date"],
+                    "didox_document_id": original["didox_document_id"] or "pending"}
+    payload = {
+        "id": str(invoice["id"]), "number": invoice["number"] or "PENDING", "kind": invoice["kind"],
+        "currency": invoice["currency"], "subtotal": invoice["subtotal"], "vat_rate": invoice["vat_rate"],
+        "vat_amount": invoice["vat_amount"], "total": invoice["total"], "issue_date": invoice["issue_date"],
+        "application_key": invoice["application_key"], "customer": snapshot,
+        "contract": {"number": invoice.get("contract_number"), "date": invoice.get("contract_date")},
+        "lines": invoice["lines"], "seller": configured.get("company") or {},
+        "efaktura": configured.get("efaktura") or {}, "corrects": corrects}
+    problems = []
+    for text in check_factura(payload, settings.didox_tin):
+        field, _, problem = text.partition(": ")
+        problems.append({"field": field, "problem": problem or text})
+    return problems
+
+
 def _perform(job: Mapping[str, Any], payload: Mapping[str, Any]) -> dict[str, Any]:
     from ..adapters.integration import OutcomeUnknown
 

@@ -137,6 +137,13 @@ def finalize(principal: Principal, invoice_id: str, if_match: str | None, body: 
                         if c["number"] is not None and c["status"] != "cancelled" and c["id"] != invoice_id]
             room = rules.credit_room(original["total"], credited)
         rules.check_finalizable(invoice["kind"], invoice, invoice["lines"], credit_room=room)
+        from .integrations import e_invoice_problems
+
+        problems = e_invoice_problems(conn, invoice, snapshot)  # a resident's e-invoice must be buildable
+        if problems:
+            raise ValidationFailed("the e-invoice for Didox cannot be built from this invoice: "
+                                   + "; ".join(f"{p['field']}: {p['problem']}" for p in problems),
+                                   details=problems)
         values: dict[str, Any] = {}
         number = invoice["number"]
         if number is None:  # a rejected invoice keeps the number it was given

@@ -31,7 +31,7 @@ FIRST_POLL_LOOKBACK = timedelta(days=1)
 _ALERT_WORDS = {"rejected": "was rejected by the buyer", "annulled": "was annulled by the tax committee",
                 "deleted": "was deleted in Didox", "draft_deleted": "was deleted in Didox as a draft",
                 "invalid": "was marked invalid by Didox"}
-_ACTIONS = {"accepted": "didox_signed", "sent": "didox_delivered"}
+_ACTIONS = {"accepted": "didox_signed", "sent": "didox_delivered"}  # target status -> system transition
 
 
 def _now() -> datetime:
@@ -57,24 +57,28 @@ def apply_document_status(conn, document_id: str, code: int, *, origin: Mapping[
         return decision.outcome, invoice_id
     store.update_invoice(conn, invoice_id, {"didox_status": name}, bump_version=False)
     event = {"actor_id": None, "actor_email": SYSTEM.email}
+    status = invoice["status"]
     if decision.to_status is not None:
-        action = _ACTIONS[decision.outcome]
-        after = next_status(invoice["status"], action)
+        action = _ACTIONS[decision.to_status]
+        after = next_status(status, action)
         values: dict[str, Any] = {"status": after}
         values["accepted_at" if after == "accepted" else "sent_at"] = _now()
         store.update_invoice(conn, invoice_id, values)
-        store.append_event(conn, invoice_id, event_type=action, from_status=invoice["status"], to_status=after,
+        store.append_event(conn, invoice_id, event_type=action, from_status=status, to_status=after,
                            payload=payload, **event)
-        return decision.outcome, invoice_id
-    store.append_event(conn, invoice_id, event_type=f"didox_{name}", from_status=invoice["status"],
-                       to_status=invoice["status"], payload=payload, **event)
+        status = after
     if decision.alert:
+        store.append_event(conn, invoice_id, event_type=f"didox_{name}", from_status=status, to_status=status,
+                           payload=payload, **event)
         store.update_invoice(conn, invoice_id, {"status_reason": f"Didox: document {name} (code {code})"},
                              bump_version=False)
         text = (f"Didox: e-invoice {invoice['number']} ({invoice['customer_name'] or invoice['customer_key']}, "
                 f"{invoice['total']} {invoice['currency']}) {_ALERT_WORDS[name]}. "
                 "It needs a credit note or a corrected invoice.")
         jobs_store.insert(conn, invoice_id, "alert", f"alert:didox:{document_id}:{code}", {"text": text})
+    elif decision.to_status is None:
+        store.append_event(conn, invoice_id, event_type=f"didox_{name}", from_status=status, to_status=status,
+                           payload=payload, **event)
     return decision.outcome, invoice_id
 
 

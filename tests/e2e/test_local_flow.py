@@ -213,6 +213,40 @@ def test_a_resident_customer_is_sent_as_a_didox_draft_that_waits_for_the_signatu
     assert (saved["status"], saved["didox_status"]) == ("accepted", "signed")
 
 
+def test_a_resident_invoice_that_cannot_make_an_e_invoice_fails_at_finalize_then_the_buyer_rejects(stack):
+    from chalicelib.services import webhooks
+
+    effects, server = stack
+    accountant = login(server, "accountant")
+    status, invoice = call(server, "POST", "/api/invoices", {"application_key": "TAPP-SUP", "period": "2026-10"},
+                           token=accountant)
+    assert status == 201, invoice
+    status, error = call(server, "POST", f"/api/invoices/{invoice['id']}/finalize", token=accountant)
+    assert status == 422, error  # no MXIK codes, no VAT registration yet: said now, not days later in a job
+    named = {d["field"] for d in error["error"]["details"]}
+    assert {"efaktura.catalog", "efaktura.buyers.TCUST-UZ", "efaktura.seller_vat_reg_status"} <= named, named
+    assert invoice_status(server, invoice["id"], accountant)["status"] == "draft"
+
+    configure_e_invoices(server)
+    approver = login(server, "approver")
+    for action, token, expected in (("finalize", accountant, "needs_review"), ("approve", approver, "approved"),
+                                    ("send", accountant, "awaiting_signature")):
+        status, invoice = call(server, "POST", f"/api/invoices/{invoice['id']}/{action}", token=token)
+        assert status == 200 and invoice["status"] == expected, invoice
+    settled_jobs(server, invoice["id"], accountant)
+    didox = effects.doubles["didox"]
+    (document,) = didox.documents
+    didox.seller_sign(document["_id"])
+    didox.buyer_reject(document["_id"])
+    webhooks.poll_didox()
+    saved = invoice_status(server, invoice["id"], accountant)
+    # the rejection proves the buyer had it: sent (the poll missed code 1), rejected, with an alert
+    assert (saved["status"], saved["didox_status"]) == ("sent", "rejected")
+    assert saved["status_reason"] == "Didox: document rejected (code 4)"
+    settled_jobs(server, invoice["id"], accountant)
+    assert any("rejected by the buyer" in m["text"] for m in effects.doubles["telegram"].messages)
+
+
 def test_the_local_worker_deletes_what_succeeded_and_leaves_failed_records_for_redelivery(container):
     from infra.local.side_effects import LocalSideEffects, LocalWorker
 

@@ -130,6 +130,7 @@ EFFECTS = {
     (1, "awaiting_signature"): ("sent", "sent", "awaiting_buyer_signature", False),
     (3, "awaiting_signature"): ("accepted", "accepted", "signed", False),
     (55, "awaiting_signature"): ("draft_deleted", "awaiting_signature", "draft_deleted", True),
+    (4, "awaiting_signature"): ("rejected", "sent", "rejected", True),  # the buyer had it: sent, then rejected
     (0, "sent"): ("stale", "sent", "awaiting_buyer_signature", False),
     (2, "sent"): ("stale", "sent", "awaiting_buyer_signature", False),
     (1, "sent"): ("unchanged", "sent", "awaiting_buyer_signature", False),

@@ -90,7 +90,7 @@ def test_the_rejection_path_records_and_alerts(wired, didox):
     didox.seller_sign(document_id)
     didox.buyer_reject(document_id)
     assert webhooks.poll_didox()["outcomes"] == {"rejected": 1}  # skipped "sent" between two polls: fine
-    assert state(db, invoice_id) == {"status": "awaiting_signature", "didox_status": "rejected"}
+    assert state(db, invoice_id) == {"status": "sent", "didox_status": "rejected"}
     (alert,) = alerts(db, invoice_id)
     assert "PRX-2026-0002" in alert["payload"]["text"] and "rejected by the buyer" in alert["payload"]["text"]
 
