@@ -242,6 +242,9 @@ OPERATIONS: dict[tuple[str, str], Op] = {
     ("DELETE", "/api/employee-exclusions/{exclusion_id}"): Op("Remove an exclusion", status=204,
                                                               errors=(403, 404)),
     ("GET", "/api/settings"): Op("Every setting, by key", response={"type": "object"}),
+    ("GET", "/api/integrations"): Op(
+        "Per integration: configured or not, the environment variables and the settings it still lacks",
+        response={"type": "object"}),
     ("PUT", "/api/settings/{key}"): Op(
         "Replace one setting (admin); the value's shape depends on the key", body=config.SettingInput,
         response=_SETTING, errors=(403, 409)),

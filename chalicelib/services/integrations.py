@@ -88,6 +88,44 @@ def e_invoice_problems(conn, invoice: Mapping[str, Any], snapshot: Mapping[str, 
     return problems
 
 
+def readiness(principal: Any) -> dict[str, Any]:
+    """``GET /api/integrations``: per integration, the environment variables and the settings it still
+    lacks (issue 11: an accountant sees why a job would end ``disabled`` or fail before it runs)."""
+    import json
+
+    from ..adapters import billing_config_store as settings_store
+    from ..domain.access import authorize
+
+    authorize(principal, "read")
+    found = effects()
+    configured = container.current().db.run(lambda conn: settings_store.settings(conn, ["company", "efaktura"]))
+    company, efaktura = configured.get("company") or {}, configured.get("efaktura") or {}
+    settings = container.current().settings
+    report: dict[str, Any] = {}
+    for name in ("didox", "planfact", "telegram", "r2", "email"):
+        adapter = found.adapter(name)
+        report[name] = {"configured": adapter.configured, "missing": list(adapter.missing), "settings_missing": []}
+    didox = report["didox"]["settings_missing"]
+    from ..adapters.didox import seller_vat_code
+
+    if not seller_vat_code(company):
+        didox.append("company.vat_registration_code")
+    if efaktura.get("seller_vat_reg_status") is None:
+        didox.append("efaktura.seller_vat_reg_status")
+    if not (efaktura.get("catalog") or {}).get("default"):
+        didox.append("efaktura.catalog.default (MXIK code and unit for lines without their own)")
+    try:
+        accounts = json.loads(settings.planfact_accounts or "{}")
+    except ValueError:
+        accounts = None
+    if not isinstance(accounts, dict):
+        report["planfact"]["settings_missing"].append("PLANFACT_ACCOUNTS is not a JSON object")
+    else:
+        report["planfact"]["settings_missing"] += [f"PLANFACT_ACCOUNTS.{c}" for c in ("UZS", "USD", "EUR")
+                                                   if not accounts.get(c)]
+    return report
+
+
 def _perform(job: Mapping[str, Any], payload: Mapping[str, Any]) -> dict[str, Any]:
     from ..adapters.integration import OutcomeUnknown
 

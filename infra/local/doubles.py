@@ -628,6 +628,15 @@ class DidoxDouble(Double):
                 "annul": "annul", "delete": "delete"}
 
     def _serve(self, handler: BaseHTTPRequestHandler) -> None:
+        shown = re.fullmatch(r"/__doubles/documents/([^/]+)", urlsplit(handler.path).path)
+        if handler.command == "GET" and shown:  # the local "cabinet" page the reminder links to
+            with self.lock:
+                document = next((d for d in self.documents if d["_id"] == shown.group(1)), None)
+                if document is None:
+                    return self._send(handler, 404, self.error("Document not found"), {})
+                actions = {name: f"POST {self.url}/__doubles/documents/{document['_id']}/{name}"
+                           for name in self._ACTIONS}
+                return self._send(handler, 200, {"document": self._summary(document), "actions": actions}, {})
         found = re.fullmatch(r"/__doubles/documents/([^/]+)/([a-z-]+)", urlsplit(handler.path).path)
         if handler.command == "POST" and found and found.group(2) in self._ACTIONS:
             length = int(handler.headers.get("Content-Length") or 0)

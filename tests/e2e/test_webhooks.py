@@ -188,3 +188,12 @@ def test_never_backwards_accepted_stays_accepted(api, signed_container, sent_inv
 
 def test_without_a_configured_secret_nothing_is_believed(api, container):
     assert_error(*post(api, event())[:2], 401)
+
+
+def test_integrations_report_what_each_still_lacks(api, tokens):
+    status, data, _ = api.call("GET", "/api/integrations", token=tokens["viewer"])
+    assert status == 200
+    assert set(data) == {"didox", "planfact", "telegram", "r2", "email"}
+    assert data["didox"]["configured"] is False and "DIDOX_TIN" in data["didox"]["missing"]
+    assert "efaktura.seller_vat_reg_status" in data["didox"]["settings_missing"]
+    assert "PLANFACT_ACCOUNTS.UZS" in data["planfact"]["settings_missing"]
