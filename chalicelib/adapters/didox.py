@@ -138,6 +138,8 @@ def build_factura(invoice: FrozenInvoice, seller_tin: str, config: Mapping[str, 
         missing.append(f"efaktura.buyers.{customer_key}: the buyer's VAT registration code and status")
     if config.get("seller_vat_reg_status") is None:
         missing.append("efaktura.seller_vat_reg_status: the company's VAT registration status")
+    if _text(seller.get("tin")) and _text(seller.get("tin")) != seller_tin:
+        missing.append(f"company.tin: {seller.get('tin')} is not the Didox account's TIN (DIDOX_TIN {seller_tin})")
     if not seller_vat_code(seller):
         missing.append("company.vat_registration_code: the company's VAT registration code")
     if not invoice.lines:

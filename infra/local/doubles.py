@@ -741,4 +741,5 @@ def start_all(host: str = "127.0.0.1", ports: dict[str, int] | None = None) -> d
         planfact.add_account(currency)
     return {"planfact": planfact.start(),
             "telegram": TelegramDouble(host=host, port=ports.get("telegram", 0)).start(),
-            "didox": DidoxDouble(host=host, port=ports.get("didox", 0)).start()}
+            # the Didox account belongs to the seeded company (infra/local/seed.py COMPANY["tin"])
+            "didox": DidoxDouble(host=host, port=ports.get("didox", 0), tin="309512874").start()}

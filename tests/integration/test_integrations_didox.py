@@ -324,3 +324,11 @@ def test_unconfigured_makes_no_request(didox):
         with pytest.raises(NotConfigured):
             call()
     assert didox.requests == []
+
+
+def test_a_company_tin_other_than_the_didox_account_is_refused_before_sending(didox):
+    payload = invoice_payload()
+    payload["seller"] = {**payload["seller"], "tin": "309512874"}
+    with pytest.raises(PermanentError, match="company.tin: 309512874 is not the Didox account's TIN"):
+        adapter(didox.url).deliver(payload)
+    assert didox.requests == []
