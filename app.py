@@ -3,7 +3,7 @@ from chalice import Chalice, Cron, Rate
 
 from chalicelib import observability, web
 from chalicelib.services import (auth, billing_config, calculator, clients, editing, generation, health, idempotency,
-                                 invoice_pdf, invoices, jobs, lifecycle, queue_worker, registry, webhooks)
+                                 integrations, invoice_pdf, invoices, jobs, lifecycle, queue_worker, registry, webhooks)
 
 # Logs go through the Powertools logger (JSON); Chalice must not add a second handler to the same name.
 app = Chalice(app_name="proxima-invoice", configure_logs=False)
@@ -283,6 +283,12 @@ def delete_employee_exclusion(request):
 @endpoint(app)
 def get_settings(request):
     return billing_config.get_settings(request.principal)
+
+
+@app.route("/api/integrations", methods=["GET"])
+@endpoint(app)
+def integrations_readiness(request):
+    return integrations.readiness(request.principal)
 
 
 @app.route("/api/settings/{key}", methods=["PUT"])

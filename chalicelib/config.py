@@ -47,6 +47,9 @@ class Settings:
     didox_locale: str = "ru"
     didox_token_ttl_seconds: int = 5 * 3600  # Didox tokens live 6 h; renew before
     didox_webhook_secret: str = ""
+    # Where a person signs the e-invoice draft with the company's E-IMZO key (the link form is not in the
+    # public references: check it against the live cabinet).
+    didox_cabinet_url: str = "https://app.didox.uz/document/{document_id}"
     ses_sender: str = ""
     gotenberg_url: str = ""
     pdf_renderer: str = "weasyprint"

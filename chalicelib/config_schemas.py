@@ -185,12 +185,16 @@ class Company(Strict):
     name: Annotated[str, Field(min_length=1, max_length=500)]
     legal_name: Annotated[str, Field(min_length=1, max_length=500)]
     tin: _Text = ""
-    vat_code: _Text = ""
+    vat_code: _Text = ""  # older name of vat_registration_code, still read (adapters.didox.seller_vat_code)
+    vat_registration_code: _Text = ""  # what the e-invoice's Seller.VatRegCode carries (issue 11)
+    country: _Text = ""
     address: _Text = ""
     bank_name: _Text = ""
     bank_account: _Text = ""
     bank_code: _Text = ""
     swift: _Text = ""
+    # per-currency accounts (documents.md: an account in the invoice's currency, never a soum one labelled USD)
+    currency_accounts: dict[Literal["USD", "EUR", "UZS"], Annotated[str, Field(min_length=1, max_length=50)]] = {}
     director: _Text = ""
     director_position: _Text = ""
     chief_accountant: _Text = ""
@@ -203,6 +207,44 @@ class CompanyValue(Strict):
     value: Company
 
 
+class CatalogEntry(Strict):
+    """MXIK/IKPU code and unit of measure for e-invoice lines (references/integrations.md § Didox, 002 body)."""
+
+    catalog_code: Annotated[str, Field(pattern=r"^\d{5,17}$")]
+    catalog_name: Annotated[str, Field(min_length=1, max_length=500)]
+    package_code: Annotated[str, Field(min_length=1, max_length=50)]
+    package_name: Annotated[str, Field(min_length=1, max_length=200)]
+    origin: Annotated[StrictInt, Field(ge=1, le=9)]
+
+
+class ApplicationCatalog(Strict):
+    default: CatalogEntry | None = None
+    categories: dict[Annotated[str, Field(min_length=1, max_length=200)], CatalogEntry] = {}
+
+
+class Catalog(Strict):
+    default: CatalogEntry | None = None
+    categories: dict[Annotated[str, Field(min_length=1, max_length=200)], CatalogEntry] = {}
+    applications: dict[Annotated[str, Field(min_length=1, max_length=100)], ApplicationCatalog] = {}
+
+
+class BuyerVat(Strict):
+    vat_reg_code: Annotated[str, Field(max_length=50)]
+    vat_reg_status: StrictInt
+
+
+class Efaktura(Strict):
+    """What the Didox e-invoice needs beyond the invoice (setting ``efaktura``)."""
+
+    seller_vat_reg_status: StrictInt | None = None
+    catalog: Catalog = Catalog()
+    buyers: dict[Annotated[str, Field(min_length=1, max_length=100)], BuyerVat] = {}
+
+
+class EfakturaValue(Strict):
+    value: Efaktura
+
+
 SETTING_MODELS: dict[str, type[Strict]] = {
     "rounding_increment_minutes": RoundingIncrementValue,
     "category_map": CategoryMapValue,
@@ -211,6 +253,7 @@ SETTING_MODELS: dict[str, type[Strict]] = {
     "payment_terms_days": PaymentTermsValue,
     "separation_of_duties": SeparationOfDutiesValue,
     "company": CompanyValue,
+    "efaktura": EfakturaValue,
 }
 
 

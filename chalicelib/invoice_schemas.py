@@ -6,7 +6,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, field_validator
 
 from .domain.status import STATUSES
 from .schemas import Strict
@@ -137,5 +137,5 @@ class DidoxEvent(BaseModel):
 
     event_id: str = Field(min_length=1, max_length=200)
     document_id: str = Field(min_length=1, max_length=200)
-    status: str = Field(min_length=1, max_length=50)
+    status: StrictInt | StrictStr  # Didox's status code (3 or "3"); only documented codes are applied (domain.didox)
     timestamp: int | float | str

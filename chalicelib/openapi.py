@@ -192,7 +192,9 @@ OPERATIONS: dict[tuple[str, str], Op] = {
         "draft → needs_review: number, frozen customer, PDF", errors=(*_ACTION_ERRORS, 422)),
     ("POST", "/api/invoices/{invoice_id}/approve"): _action("needs_review → approved (not by the finalizer)"),
     ("POST", "/api/invoices/{invoice_id}/reject"): _action("needs_review → draft (reason required)"),
-    ("POST", "/api/invoices/{invoice_id}/send"): _action("approved → sent (Didox or e-mail delivery)"),
+    ("POST", "/api/invoices/{invoice_id}/send"): _action(
+        "approved → sent (e-mail), or approved → awaiting_signature (a resident's Didox e-invoice draft, sent"
+        " once signed with the company's E-IMZO key in the Didox cabinet)"),
     ("POST", "/api/invoices/{invoice_id}/accept"): _action("sent → accepted"),
     ("POST", "/api/invoices/{invoice_id}/pay"): _action("accepted → paid", body=inv.PayRequest),
     ("POST", "/api/invoices/{invoice_id}/cancel"): _action("draft | needs_review → cancelled (reason required)"),
@@ -212,8 +214,9 @@ OPERATIONS: dict[tuple[str, str], Op] = {
                                                    errors=(404,)),
     ("POST", "/api/jobs/{job_id}/retry"): Op("Re-queue a failed job", errors=(403, 404, 409)),
     ("POST", "/api/webhooks/didox"): Op(
-        "Didox document status callback (HMAC-SHA256 of the raw body in X-Didox-Signature)",
-        body=inv.DidoxEvent, errors=(401,), headers=(Query("X-Didox-Signature", "sha256=<hex HMAC of the body>"),),
+        "Didox document status callback (HMAC-SHA256 of the raw body in X-Didox-Signature); `status` is a"
+        " documented Didox code (0, 1, 2, 3, 4, 5, 6, 8, 40, 50, 55, 60), anything else is 422",
+        body=inv.DidoxEvent, errors=(401, 422), headers=(Query("X-Didox-Signature", "sha256=<hex HMAC of the body>"),),
         responses={202: {"type": "object", "description": "unknown document; logged"}}),
     # --- billing configuration
     ("GET", "/api/applications/{application_key}/rate-rules"): Op(
@@ -243,6 +246,9 @@ OPERATIONS: dict[tuple[str, str], Op] = {
     ("DELETE", "/api/employee-exclusions/{exclusion_id}"): Op("Remove an exclusion", status=204,
                                                               errors=(403, 404)),
     ("GET", "/api/settings"): Op("Every setting, by key", response={"type": "object"}),
+    ("GET", "/api/integrations"): Op(
+        "Per integration: configured or not, the environment variables and the settings it still lacks",
+        response={"type": "object"}),
     ("PUT", "/api/settings/{key}"): Op(
         "Replace one setting (admin); the value's shape depends on the key", body=config.SettingInput,
         response=_SETTING, errors=(403, 409)),

@@ -283,7 +283,15 @@ def parse_retry_after(value: str | None) -> float | None:
 
 
 def remote_message(body: Any) -> str:
-    """The human message in an error body, whatever the service calls it."""
+    """The human message in an error body, whatever the service calls it: Didox's
+    ``{"data": {"status": "error", "message"}}`` and field errors ``{field: [...]}`` too
+    (references/integrations.md § Didox, "Errors"), PlanFact's ``errorMessage``, Telegram's ``description``."""
+    if isinstance(body, str):
+        return body.strip()[:300]
+    if isinstance(body, Mapping) and isinstance(body.get("data"), Mapping):
+        nested = remote_message(body["data"])
+        if nested:
+            return nested
     if isinstance(body, Mapping):
         for key in ("errorMessage", "description", "message", "error_message", "error", "detail"):
             value = body.get(key)
@@ -293,6 +301,10 @@ def remote_message(body: Any) -> str:
                 nested = remote_message(value)
                 if nested:
                     return nested
+        fields = [f"{key}: {'; '.join(str(v) for v in value)}" for key, value in body.items()
+                  if isinstance(value, list) and value and all(isinstance(v, str) for v in value)]
+        if fields:
+            return "; ".join(fields)[:500]
     return ""
 
 
@@ -403,7 +415,10 @@ def classify_boto_error(exc: Exception, action: str) -> Exception:
         status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0
         error = exc.response.get("Error", {})
         message = f"{action}: HTTP {status}: {error.get('Code', '')} {error.get('Message', '')}".strip()
-        if status in (408, 429) or status >= 500 or not status or error.get("Code") in ("Throttling", "SlowDown"):
+        # SES throttling arrives as HTTP 400 "Throttling" / "ThrottlingException" (references/integrations.md
+        # § R2, SES: transient); a 409 on R2/S3 is a concurrent (conditional) write: worth a retry.
+        if (status in (408, 409, 429) or status >= 500 or not status
+                or error.get("Code") in ("Throttling", "ThrottlingException", "SlowDown")):
             return TransientError(message, parse_retry_after(
                 exc.response.get("ResponseMetadata", {}).get("HTTPHeaders", {}).get("retry-after")))
         return PermanentError(message, status)

@@ -1,15 +1,21 @@
-"""PlanFact (accounting): an accrual operation per approved invoice, booked once.
+"""PlanFact (accounting): an income operation per approved invoice, booked once.
 
-Authentication is the ``X-ApiKey`` header; every answer is the envelope ``{data, isSuccess,
-errorMessage}`` (``isSuccess: false`` is a refusal even under HTTP 200). PlanFact enforces no uniqueness
-on operations, so idempotency is ours: the operation's comment carries the invoice number and a look-up
-by that number precedes every create. A retry after a lost answer therefore finds the first booking.
+Follows references/integrations.md § PlanFact ("ref: <item>"): base ``/api/v1/``, header ``X-ApiKey``;
+every answer is the envelope ``{data, isSuccess, errorMessage, errorCode}`` (``isSuccess: false`` is a
+refusal even under HTTP 200; ``errorCode`` is carried into the job error). PlanFact enforces no uniqueness
+on operations and ``externalId`` is not searchable, so idempotency is ours: the comment carries the
+invoice number and ``POST operations/list`` with ``searchString`` precedes every create.
 
-The paths below are PlanFact API v1 as public clients use it (``/api/v1/operations/list`` with a
-``searchString``, ``/api/v1/operations/income|outcome``, ``/api/v1/contragents``, ``/api/v1/projects``).
-The counterparty filter parameters (``filter.inn`` / ``filter.title``) and the create bodies are not
-confirmed against PlanFact's own documentation: they are named here, in one place, to check against a
-live account first.
+Requests: ``POST /api/v1/operations/list`` ``{offset, limit, searchString}`` (ref: operations/list);
+``GET /api/v1/contragents`` paged with ``paging.offset``/``paging.limit`` and compared by TIN here, since
+unknown filters may be silently ignored (ref: Lists page ...); ``POST /api/v1/contragents``;
+``GET /api/v1/projects``; ``POST /api/v1/operations/income|outcome`` with ``operationDate``, ``accountId``
+(**required**: refused here, permanently and naming the setting, when the currency has no account),
+``comment``, ``isCommitted``, ``items[...]`` (ref: Operation body). ``currencyCode`` is not sent: it
+appears in no public income example (the account carries the currency).
+
+Not confirmed publicly (ref: "Not confirmed publicly"): the counterparty endpoint, its ``filter.inn``
+filter and create fields; check them against a live account first.
 """
 from __future__ import annotations
 
@@ -18,13 +24,16 @@ import re
 from typing import Any, Mapping
 
 from ..config import Settings
-from .integration import FrozenInvoice, Integration, JsonHttp, OutcomeUnknown, PermanentError, missing_settings
+from .integration import (FrozenInvoice, Integration, JsonHttp, OutcomeUnknown, PermanentError, TransientError,
+                          missing_settings)
 
 COUNTERPARTIES = "/api/v1/contragents"
 PROJECTS = "/api/v1/projects"
 OPERATIONS_LIST = "/api/v1/operations/list"
 INCOME = "/api/v1/operations/income"
 OUTCOME = "/api/v1/operations/outcome"  # credit notes reverse revenue as an outcome
+PAGE_SIZE = 100
+MAX_PAGES = 100
 
 
 def operation_comment(invoice: FrozenInvoice) -> str:
@@ -78,11 +87,12 @@ class PlanFactSync(Integration):
         the runner stores ``operation_id`` on the invoice (``planfact_operation_id``)."""
         self._require_configuration()
         invoice = FrozenInvoice.from_payload(payload)
+        account_id = self.account_id(invoice.currency)  # before any request: without it nothing is booked
         existing = self.find_operation(invoice.number)
         if existing is not None:
             return {"operation_id": str(existing.get("operationId")), "counterparty_id": None, "created": False}
         counterparty_id = self.ensure_counterparty(invoice.customer)
-        operation_id = self._create_operation(invoice, counterparty_id)
+        operation_id = self._create_operation(invoice, counterparty_id, account_id)
         return {"operation_id": str(operation_id), "counterparty_id": str(counterparty_id), "created": True}
 
     # -- steps ------------------------------------------------------------------------------
@@ -91,13 +101,24 @@ class PlanFactSync(Integration):
         if not isinstance(body, Mapping) or "isSuccess" not in body:
             raise OutcomeUnknown(f"PlanFact {method} {path}: answer is not the PlanFact envelope")
         if body.get("isSuccess") is not True:
-            raise PermanentError(f"PlanFact {method} {path}: {body.get('errorMessage') or 'isSuccess is false'}")
+            code = body.get("errorCode")
+            raise PermanentError(f"PlanFact {method} {path}: {body.get('errorMessage') or 'isSuccess is false'}"
+                                 + (f" (errorCode {code})" if code not in (None, "") else ""))
         return body.get("data")
 
     @staticmethod
     def _items(data: Any) -> list[Mapping[str, Any]]:
         items = data.get("items") if isinstance(data, Mapping) else data
         return [i for i in (items or []) if isinstance(i, Mapping)]
+
+    def account_id(self, currency: str) -> Any:
+        """The PlanFact account for ``currency`` (``PLANFACT_ACCOUNTS``); ref: ``accountId`` is required, so a
+        missing one is a permanent error naming the setting, never a ``null`` sent to PlanFact."""
+        accounts = _json_setting("planfact_accounts", self.settings.planfact_accounts)
+        if not accounts.get(currency):
+            raise PermanentError(f"PlanFact: no account for {currency}: set PLANFACT_ACCOUNTS "
+                                 f'(e.g. {{"{currency}": "<accountId>"}}), then retry the job')
+        return _as_id(accounts[currency])
 
     def find_operation(self, number: str) -> Mapping[str, Any] | None:
         data = self._call("POST", OPERATIONS_LIST, json_body={"searchString": number, "offset": 0, "limit": 100})
@@ -110,9 +131,20 @@ class PlanFactSync(Integration):
         if not tin and not title:
             raise PermanentError("PlanFact: the customer has neither a TIN nor a name")
         params = {"filter.inn": tin} if tin else {"filter.title": title}
-        for item in self._items(self._call("GET", COUNTERPARTIES, params=params)):
-            if (tin and str(item.get("inn") or "") == tin) or (not tin and str(item.get("title") or "") == title):
-                return item["contrAgentId"]
+        # ref: Lists page with paging.limit / paging.offset and unknown filters may be silently ignored:
+        # read every page and compare the TIN (or the exact title) here.
+        offset = 0
+        for _ in range(MAX_PAGES):
+            items = self._items(self._call("GET", COUNTERPARTIES, params={
+                **params, "paging.offset": offset, "paging.limit": PAGE_SIZE}))
+            for item in items:
+                if (tin and str(item.get("inn") or "") == tin) or (not tin and str(item.get("title") or "") == title):
+                    return item["contrAgentId"]
+            if len(items) < PAGE_SIZE:
+                break
+            offset += PAGE_SIZE
+        else:
+            raise TransientError(f"PlanFact counterparties: more than {MAX_PAGES} pages")
         created = self._call("POST", COUNTERPARTIES, json_body={
             "title": str(customer.get("name") or title), "fullTitle": title, "inn": tin,
             "contrAgentType": "Legal", "email": str(customer.get("email") or ""),
@@ -134,8 +166,7 @@ class PlanFactSync(Integration):
             self._project_ids[application_key] = found.get("projectId") if found else None
         return self._project_ids[application_key]
 
-    def _create_operation(self, invoice: FrozenInvoice, counterparty_id: Any) -> Any:
-        accounts = _json_setting("planfact_accounts", self.settings.planfact_accounts)
+    def _create_operation(self, invoice: FrozenInvoice, counterparty_id: Any, account_id: Any) -> Any:
         item: dict[str, Any] = {
             "calculationDate": invoice.issue_date.isoformat(),  # the accrual: revenue recognised on issue
             "isCalculationCommitted": True,
@@ -148,10 +179,9 @@ class PlanFactSync(Integration):
         body = {
             "operationDate": (invoice.due_date or invoice.issue_date).isoformat(),  # the payment, still planned
             "isCommitted": False,
-            "accountId": _as_id(accounts[invoice.currency]) if invoice.currency in accounts else None,
-            "currencyCode": invoice.currency,
+            "accountId": account_id,
             "comment": operation_comment(invoice),
-            "externalId": f"proxima-invoice:{invoice.id}",
+            "externalId": f"proxima-invoice:{invoice.id}",  # ref: exists on operations, not searchable
             "items": [item],
         }
         data = self._call("POST", OUTCOME if invoice.is_credit_note else INCOME, json_body=body)

@@ -72,6 +72,9 @@ class R2Archive(Integration):
                     Bucket=self.bucket, Key=key, Body=pdf, ContentType="application/pdf", IfNoneMatch="*",
                     Metadata={SHA256_METADATA: digest, "invoice-id": invoice.id})
             except ClientError as exc:
+                # 412: someone else's object is there (compared below). 409: a concurrent conditional
+                # write is in flight (developers.cloudflare.com/r2/api/s3/conditional-operations/):
+                # classify_boto_error makes it transient, and the retry's HEAD then finds the winner.
                 if exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode") != 412:
                     raise classify_boto_error(exc, "R2 put") from exc
             except boto_errors() as exc:

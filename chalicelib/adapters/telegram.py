@@ -23,6 +23,30 @@ from decimal import Decimal
 from typing import Any, Mapping
 
 from ..config import Settings
+
+# references/integrations.md § Telegram: ``sendMessage`` text is 1–4096 characters *after entity parsing*;
+# a longer one is a permanent 400 and the alert is lost. Telegram counts UTF-16 code units.
+MAX_TEXT = 4096
+ELLIPSIS = "…"
+
+
+def _units(text: str) -> int:
+    return len(text.encode("utf-16-le")) // 2
+
+
+def clip(plain: str, budget: int) -> str:
+    """``plain`` cut to ``budget`` UTF-16 units (an ellipsis marks the cut); never splits a surrogate pair."""
+    if _units(plain) <= budget:
+        return plain
+    room = budget - _units(ELLIPSIS)
+    out, used = [], 0
+    for char in plain:
+        size = _units(char)
+        if used + size > room:
+            break
+        out.append(char)
+        used += size
+    return "".join(out) + ELLIPSIS
 from .integration import (FrozenInvoice, Integration, JsonHttp, OutcomeUnknown, PermanentError,
                           missing_settings)
 
@@ -45,7 +69,7 @@ def invoice_summary(invoice: FrozenInvoice, public_base_url: str) -> str:
     link = f"{public_base_url.rstrip('/')}/invoices/{invoice.id}"
     lines = [
         f"<b>{title} {e(invoice.number)}</b> approved",
-        f"Client: {e(invoice.customer_name)}",
+        f"Client: {e(clip(invoice.customer_name, 300))}",
         f"Total: <b>{e(_amount(invoice.total))} {e(invoice.currency)}</b>",
     ]
     if invoice.period:
@@ -80,17 +104,20 @@ class TelegramNotifier(Integration):
         return self._send(invoice_summary(invoice, self.settings.public_base_url), idempotency_key)
 
     def alert(self, text: str, *, idempotency_key: str | None = None) -> dict[str, Any]:
-        """A failed-job alert; ``text`` is plain (escaped here)."""
+        """A failed-job alert; ``text`` is plain: cut to fit the limit *before* escaping (an escaped ``&amp;``
+        counts as one character once parsed, and a cut must not split an entity), then escaped."""
         self._require_configuration()
-        return self._send("⚠️ " + html.escape(text), idempotency_key)
+        prefix = "⚠️ "
+        return self._send(prefix + html.escape(clip(text, MAX_TEXT - _units(prefix))), idempotency_key)
 
     def _send(self, text: str, idempotency_key: str | None) -> dict[str, Any]:
         if idempotency_key and idempotency_key in self._delivered:
             return {**self._delivered[idempotency_key], "deduplicated": True}
         answer = self.http.request(
             "POST", f"/bot{self.settings.telegram_bot_token}/sendMessage",
+            # ref: disable_web_page_preview is deprecated for link_preview_options
             json_body={"chat_id": self.chat_id, "text": text, "parse_mode": "HTML",
-                       "disable_web_page_preview": True})
+                       "link_preview_options": {"is_disabled": True}})
         body = answer.body if isinstance(answer.body, Mapping) else {}
         if body.get("ok") is not True:
             raise PermanentError(f"Telegram sendMessage: {body.get('description') or 'not ok'}")

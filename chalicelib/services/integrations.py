@@ -43,16 +43,87 @@ def _payload(invoice_id: str) -> dict[str, Any]:
             original = store.load_invoice(conn, row["corrects_id"])
             corrects = {"number": original["number"], "issue_date": original["issue_date"],
                         "didox_document_id": original["didox_document_id"]}
-        seller = settings_store.settings(conn, ["company"]).get("company") or {}
-        return row, pdf, corrects, seller
+        configured = settings_store.settings(conn, ["company", "efaktura"])
+        return row, pdf, corrects, configured.get("company") or {}, configured.get("efaktura") or {}
 
-    row, pdf, corrects, seller = container.current().db.run(read)
+    row, pdf, corrects, seller, efaktura = container.current().db.run(read)
     view = invoice_view({**row, "corrections": []})
     contacts = [c for c in (view["customer"] or {}).get("contacts") or [] if c.get("email")]
     billing = [c for c in contacts if c.get("role") == "billing"] or contacts
     return {**view, "pdf": bytes(pdf["pdf_data"]) if pdf["pdf_data"] is not None else None,
-            "pdf_sha256": pdf["pdf_sha256"], "seller": seller, "corrects": corrects,
+            "pdf_sha256": pdf["pdf_sha256"], "seller": seller, "corrects": corrects, "efaktura": efaktura,
             "billing_contacts": [{"name": c.get("name", ""), "email": c["email"]} for c in billing]}
+
+
+def e_invoice_problems(conn, invoice: Mapping[str, Any], snapshot: Mapping[str, Any]) -> list[dict[str, str]]:
+    """Why a resident's invoice could not become a valid Didox 002 body (checked at ``finalize``, so it
+    fails there with a 422 naming what is missing, not days later in a job). Empty when Didox is not
+    configured: delivery is then reported ``disabled`` by its job."""
+    from ..adapters import billing_config_store as settings_store
+    from ..adapters import invoice_store as store
+    from ..adapters.didox import check_factura
+
+    settings = container.current().settings
+    if not effects().didox.configured or not snapshot.get("is_resident"):
+        return []
+    configured = settings_store.settings(conn, ["company", "efaktura"])
+    corrects = None
+    if invoice.get("corrects_id"):
+        original = store.load_invoice(conn, invoice["corrects_id"])
+        # the original may reach Didox later: its document id is checked when the credit note is delivered
+        corrects = {"number": original["number"], "issue_date": original["issue_date"],
+                    "didox_document_id": original["didox_document_id"] or "pending"}
+    payload = {
+        "id": str(invoice["id"]), "number": invoice["number"] or "PENDING", "kind": invoice["kind"],
+        "currency": invoice["currency"], "subtotal": invoice["subtotal"], "vat_rate": invoice["vat_rate"],
+        "vat_amount": invoice["vat_amount"], "total": invoice["total"], "issue_date": invoice["issue_date"],
+        "application_key": invoice["application_key"], "customer": snapshot,
+        "contract": {"number": invoice.get("contract_number"), "date": invoice.get("contract_date")},
+        "lines": invoice["lines"], "seller": configured.get("company") or {},
+        "efaktura": configured.get("efaktura") or {}, "corrects": corrects}
+    problems = []
+    for text in check_factura(payload, settings.didox_tin):
+        field, _, problem = text.partition(": ")
+        problems.append({"field": field, "problem": problem or text})
+    return problems
+
+
+def readiness(principal: Any) -> dict[str, Any]:
+    """``GET /api/integrations``: per integration, the environment variables and the settings it still
+    lacks (issue 11: an accountant sees why a job would end ``disabled`` or fail before it runs)."""
+    import json
+
+    from ..adapters import billing_config_store as settings_store
+    from ..domain.access import authorize
+
+    authorize(principal, "read")
+    found = effects()
+    configured = container.current().db.run(lambda conn: settings_store.settings(conn, ["company", "efaktura"]))
+    company, efaktura = configured.get("company") or {}, configured.get("efaktura") or {}
+    settings = container.current().settings
+    report: dict[str, Any] = {}
+    for name in ("didox", "planfact", "telegram", "r2", "email"):
+        adapter = found.adapter(name)
+        report[name] = {"configured": adapter.configured, "missing": list(adapter.missing), "settings_missing": []}
+    didox = report["didox"]["settings_missing"]
+    from ..adapters.didox import seller_vat_code
+
+    if not seller_vat_code(company):
+        didox.append("company.vat_registration_code")
+    if efaktura.get("seller_vat_reg_status") is None:
+        didox.append("efaktura.seller_vat_reg_status")
+    if not (efaktura.get("catalog") or {}).get("default"):
+        didox.append("efaktura.catalog.default (MXIK code and unit for lines without their own)")
+    try:
+        accounts = json.loads(settings.planfact_accounts or "{}")
+    except ValueError:
+        accounts = None
+    if not isinstance(accounts, dict):
+        report["planfact"]["settings_missing"].append("PLANFACT_ACCOUNTS is not a JSON object")
+    else:
+        report["planfact"]["settings_missing"] += [f"PLANFACT_ACCOUNTS.{c}" for c in ("UZS", "USD", "EUR")
+                                                   if not accounts.get(c)]
+    return report
 
 
 def _perform(job: Mapping[str, Any], payload: Mapping[str, Any]) -> dict[str, Any]:
@@ -84,6 +155,43 @@ def _invoice_effect(keep: tuple[str, str] | None = None) -> Callable[[Mapping[st
     return handler
 
 
+def _didox_draft(job: Mapping[str, Any]) -> Mapping[str, Any]:
+    """The 002 draft exists: keep its id and state on the invoice, record where to sign it, and remind the
+    chat, since nothing reaches the buyer until a person signs it with the company's E-IMZO key
+    (references/integrations.md § Didox, "Creating makes a draft")."""
+    from ..adapters import invoice_store as store
+    from ..adapters import jobs_store
+    from ..domain.access import SYSTEM
+
+    result = _perform(job, _payload(job["invoice_id"]))
+    document_id = result.get("document_id")
+    if not document_id:
+        return result  # disabled or outcome unknown: nothing to keep
+
+    def keep(conn):
+        invoice = store.load_invoice(conn, job["invoice_id"], lock=True)
+        if invoice["didox_document_id"] == document_id:
+            return
+        values = {"didox_document_id": str(document_id)}
+        if result.get("status") and result["status"] != "unknown":
+            values["didox_status"] = result["status"]
+        store.update_invoice(conn, job["invoice_id"], values, bump_version=False)
+        store.append_event(conn, job["invoice_id"], event_type="didox_draft", actor_id=None,
+                           actor_email=SYSTEM.email, from_status=invoice["status"], to_status=invoice["status"],
+                           payload={"document_id": document_id, "didox_status": result.get("status"),
+                                    "cabinet_url": result.get("cabinet_url"), "created": result.get("created")})
+        text = (f"E-invoice {invoice['number']} ({invoice['customer_name'] or invoice['customer_key']}, "
+                f"{invoice['total']} {invoice['currency']}) is a draft in Didox: it reaches the buyer only once "
+                f"it is signed with the company's E-IMZO key. Sign it here: {result.get('cabinet_url')}")
+        jobs_store.insert(conn, job["invoice_id"], "alert", f"alert:didox-sign:{document_id}", {"text": text})
+
+    container.current().db.run(keep)
+    from . import jobs
+
+    jobs.publish_due(job["invoice_id"])
+    return result
+
+
 def _alert(job: Mapping[str, Any]) -> Mapping[str, Any]:
     """A failed job, told to the finance chat: which invoice, which effect, what went wrong."""
     from ..adapters import invoice_store as store
@@ -102,7 +210,7 @@ HANDLERS: dict[str, Callable[[Mapping[str, Any]], Mapping[str, Any]]] = {
     "archive_r2": _invoice_effect(),
     "planfact_sync": _invoice_effect(("operation_id", "planfact_operation_id")),
     "telegram_notify": _invoice_effect(),
-    "deliver_didox": _invoice_effect(("document_id", "didox_document_id")),
+    "deliver_didox": _didox_draft,
     "deliver_email": _invoice_effect(),
     "alert": _alert,
 }

@@ -81,7 +81,7 @@ def _command(principal: Principal, action: str, invoice_id: str, if_match: str |
 
 def _transition(principal: Principal, action: str, invoice_id: str, if_match: str | None, *,
                 extra: Mapping[str, Any] | None = None, payload: Mapping[str, Any] | None = None,
-                jobs=None, check=None) -> str:
+                jobs=None, check=None, channel=None) -> str:
     """A plain status change: stamp, event, outbox jobs (the types ``jobs(invoice)`` names, once each per
     invoice), optional extra ``check``."""
     from ..adapters import invoice_store as store
@@ -90,7 +90,7 @@ def _transition(principal: Principal, action: str, invoice_id: str, if_match: st
     def work(conn, invoice):
         if check:
             check(conn, invoice)
-        after = next_status(invoice["status"], action)
+        after = next_status(invoice["status"], action, channel=channel(invoice) if channel else None)
         values = {"status": after, **(extra or {})}
         if action in _STAMPS:
             values[_STAMPS[action]] = _now()
@@ -141,6 +141,13 @@ def finalize(principal: Principal, invoice_id: str, if_match: str | None, body: 
                         if c["number"] is not None and c["status"] != "cancelled" and c["id"] != invoice_id]
             room = rules.credit_room(original["total"], credited)
         rules.check_finalizable(invoice["kind"], invoice, invoice["lines"], credit_room=room)
+        from .integrations import e_invoice_problems
+
+        problems = e_invoice_problems(conn, invoice, snapshot)  # a resident's e-invoice must be buildable
+        if problems:
+            raise ValidationFailed("the e-invoice for Didox cannot be built from this invoice: "
+                                   + "; ".join(f"{p['field']}: {p['problem']}" for p in problems),
+                                   details=problems)
         values: dict[str, Any] = {}
         number = invoice["number"]
         if number is None:  # a rejected invoice keeps the number it was given
@@ -198,14 +205,17 @@ def reject(principal: Principal, invoice_id: str, if_match: str | None, body: An
 
 
 def send(principal: Principal, invoice_id: str, if_match: str | None, body: Any) -> str:
-    """approved → sent; Didox for resident customers, e-mail for the others."""
+    """approved → sent by e-mail; for resident customers approved → awaiting_signature: the Didox e-invoice
+    is a draft until the seller signs it (references/integrations.md § Didox, "Creating makes a draft")."""
     _reason("send", body)
 
-    def jobs(invoice):
-        resident = bool((invoice["customer_snapshot"] or {}).get("is_resident"))
-        return ["deliver_didox" if resident else "deliver_email"]
+    def channel(invoice):
+        return "didox" if (invoice["customer_snapshot"] or {}).get("is_resident") else "email"
 
-    return _transition(principal, "send", invoice_id, if_match, jobs=jobs)
+    def jobs(invoice):
+        return [f"deliver_{channel(invoice)}"]
+
+    return _transition(principal, "send", invoice_id, if_match, jobs=jobs, channel=channel)
 
 
 def accept(principal: Principal, invoice_id: str, if_match: str | None, body: Any,

@@ -1,9 +1,12 @@
-"""Didox status callbacks and the scheduled poll that catches the ones that never arrive (DESIGN §4).
+"""Didox status callbacks and the scheduled poll, which is the mechanism that must work (DESIGN §4;
+references/integrations.md § Didox, "Webhooks": no public page describes partner callbacks, public
+integrations poll ``GET /v2/documents`` with ``dateFromUpdated``).
 
 Nothing in a callback is believed before its signature and timestamp check out; a replayed event id is
-answered 200 and changes nothing (``webhook_receipts``). The invoice's reaction lives in one function,
-shared by the callback and the poll: "signed" accepts a sent invoice; "rejected"/"annulled" are recorded
-on the invoice with an event and a Telegram alert.
+answered 200 and changes nothing (``webhook_receipts``). Both paths go through ``apply_document_status``
+and ``domain.didox.decide``: only documented status codes are accepted, and an invoice never moves
+backwards (1 → sent to the buyer, 3 → accepted, 4 rejected / 50 annulled / 5, 55 deleted / 40 invalid →
+recorded with an event and an alert; 0 and 2 are what ``awaiting_signature`` already says).
 """
 from __future__ import annotations
 
@@ -11,11 +14,12 @@ import logging
 from datetime import datetime, timedelta, timezone
 from typing import Any, Mapping
 
+from ..domain import didox as didox_codes
 from ..domain import webhooks as rules
 from ..domain.access import SYSTEM
 from .. import observability
-from ..domain.errors import BadRequest, Unauthenticated
-from ..domain.status import ACCEPTED, PAID, SENT, next_status
+from ..domain.errors import BadRequest, Unauthenticated, ValidationFailed
+from ..domain.status import next_status
 from ..schemas import parse
 from . import container
 
@@ -25,13 +29,18 @@ SOURCE = "didox"
 POLL_SOURCE = "didox-poll"
 FIRST_POLL_LOOKBACK = timedelta(days=1)
 
+_ALERT_WORDS = {"rejected": "was rejected by the buyer", "annulled": "was annulled by the tax committee",
+                "deleted": "was deleted in Didox", "draft_deleted": "was deleted in Didox as a draft",
+                "invalid": "was marked invalid by Didox"}
+_ACTIONS = {"accepted": "didox_signed", "sent": "didox_delivered"}  # target status -> system transition
+
 
 def _now() -> datetime:
     return datetime.now(timezone.utc)
 
 
-def apply_document_status(conn, document_id: str, status: str, *, origin: Mapping[str, Any]) -> tuple[str, str | None]:
-    """React to Didox's state of one document; returns (outcome, invoice id or None)."""
+def apply_document_status(conn, document_id: str, code: int, *, origin: Mapping[str, Any]) -> tuple[str, str | None]:
+    """React to Didox's documented status ``code`` of one document; returns (outcome, invoice id or None)."""
     from ..adapters import invoice_store as store
     from ..adapters import jobs_store
 
@@ -39,35 +48,39 @@ def apply_document_status(conn, document_id: str, status: str, *, origin: Mappin
     if invoice_id is None:
         return "unknown_document", None
     invoice = store.load_invoice(conn, invoice_id, lock=True)
-    if invoice["didox_status"] != status:
-        store.update_invoice(conn, invoice_id, {"didox_status": status}, bump_version=False)
+    decision = didox_codes.decide(invoice["status"], invoice["didox_status"], code)
+    name = didox_codes.name_of(code)
+    payload = {"didox_code": code, "didox_status": name, "previous": invoice["didox_status"], **origin}
+    if decision.outcome == "stale":
+        log.info("Didox: stale status %s for document %s ignored (recorded: %s)", code, document_id,
+                 invoice["didox_status"])
+    if not decision.record:
+        return decision.outcome, invoice_id
+    store.update_invoice(conn, invoice_id, {"didox_status": name}, bump_version=False)
     event = {"actor_id": None, "actor_email": SYSTEM.email}
-    if status in rules.ACCEPTING:
-        if invoice["status"] in (ACCEPTED, PAID):
-            return "already_accepted", invoice_id
-        if invoice["status"] != SENT:
-            store.append_event(conn, invoice_id, event_type="didox_status", from_status=invoice["status"],
-                               to_status=invoice["status"], payload={"didox_status": status, **origin,
-                                                                      "note": "signed, but the invoice is not sent"},
-                               **event)
-            return "ignored", invoice_id
-        after = next_status(invoice["status"], "accept")
-        store.update_invoice(conn, invoice_id, {"status": after, "accepted_at": _now()})
-        store.append_event(conn, invoice_id, event_type="accept", from_status=invoice["status"], to_status=after,
-                           payload={"didox_status": status, **origin}, **event)
-        return "accepted", invoice_id
-    if status in rules.REFUSING:
-        if invoice["didox_status"] == status:
-            return "already_recorded", invoice_id
-        store.update_invoice(conn, invoice_id, {"status_reason": f"Didox: document {status}"}, bump_version=False)
-        store.append_event(conn, invoice_id, event_type=f"didox_{status}", from_status=invoice["status"],
-                           to_status=invoice["status"], payload={"didox_status": status, **origin}, **event)
-        text = (f"Didox: the customer {status} e-invoice {invoice['number']} "
-                f"({invoice['customer_name'] or invoice['customer_key']}, {invoice['total']} {invoice['currency']}). "
+    status = invoice["status"]
+    if decision.to_status is not None:
+        action = _ACTIONS[decision.to_status]
+        after = next_status(status, action)
+        values: dict[str, Any] = {"status": after}
+        values["accepted_at" if after == "accepted" else "sent_at"] = _now()
+        store.update_invoice(conn, invoice_id, values)
+        store.append_event(conn, invoice_id, event_type=action, from_status=status, to_status=after,
+                           payload=payload, **event)
+        status = after
+    if decision.alert:
+        store.append_event(conn, invoice_id, event_type=f"didox_{name}", from_status=status, to_status=status,
+                           payload=payload, **event)
+        store.update_invoice(conn, invoice_id, {"status_reason": f"Didox: document {name} (code {code})"},
+                             bump_version=False)
+        text = (f"Didox: e-invoice {invoice['number']} ({invoice['customer_name'] or invoice['customer_key']}, "
+                f"{invoice['total']} {invoice['currency']}) {_ALERT_WORDS[name]}. "
                 "It needs a credit note or a corrected invoice.")
-        jobs_store.insert(conn, invoice_id, "alert", f"alert:didox:{document_id}:{status}", {"text": text})
-        return "recorded", invoice_id
-    return "recorded", invoice_id
+        jobs_store.insert(conn, invoice_id, "alert", f"alert:didox:{document_id}:{code}", {"text": text})
+    elif decision.to_status is None:
+        store.append_event(conn, invoice_id, event_type=f"didox_{name}", from_status=status, to_status=status,
+                           payload=payload, **event)
+    return decision.outcome, invoice_id
 
 
 def didox_callback(signature: str | None, raw_body: bytes) -> tuple[dict[str, Any], int]:
@@ -100,11 +113,18 @@ def didox_callback(signature: str | None, raw_body: bytes) -> tuple[dict[str, An
     except Unauthenticated:
         observability.count("WebhookRefused", source=SOURCE, reason="timestamp")
         raise
+    try:
+        code = didox_codes.parse_code(event.status)
+    except didox_codes.UnknownDidoxStatus as exc:
+        log.warning("Didox callback with an undocumented status refused", extra={"status": repr(event.status)})
+        observability.count("WebhookRefused", source=SOURCE, reason="unknown_status")
+        raise ValidationFailed(str(exc), details=[{"field": "status", "problem": "unknown Didox status code",
+                                                   "allowed": sorted(didox_codes.CODES)}]) from None
 
     def work(conn):
         if not receipts.record_event(conn, SOURCE, event.event_id, data):
             return "duplicate", None
-        outcome, invoice_id = apply_document_status(conn, event.document_id, event.status,
+        outcome, invoice_id = apply_document_status(conn, event.document_id, code,
                                                     origin={"source": "webhook", "event_id": event.event_id})
         receipts.set_outcome(conn, SOURCE, event.event_id, outcome, invoice_id)
         return outcome, invoice_id
@@ -119,8 +139,10 @@ def didox_callback(signature: str | None, raw_body: bytes) -> tuple[dict[str, An
 
 
 def poll_didox(now: datetime | None = None) -> dict[str, Any]:
-    """Every 15 minutes: documents Didox changed since the last poll, applied like callbacks."""
+    """Scheduled: the documents Didox changed since the day before the last poll (``dateFromUpdated`` takes
+    dates only: the overlap makes a late change safe; re-applying a known state changes nothing)."""
     from ..adapters import webhook_store as receipts
+    from ..adapters.didox import poll_since
     from . import integrations, jobs
 
     now = now or _now()
@@ -129,12 +151,17 @@ def poll_didox(now: datetime | None = None) -> dict[str, Any]:
         return {"status": "disabled"}
     db = container.current().db
     last = db.run(lambda conn: receipts.last_received(conn, POLL_SOURCE))
-    since = last or now - FIRST_POLL_LOOKBACK
+    since = poll_since(last, now, FIRST_POLL_LOOKBACK)
     documents = didox.documents_updated_since(since)
     outcomes: dict[str, int] = {}
     for document in documents:
+        if document.get("code") is None:
+            log.warning("Didox poll: document %s has an undocumented status %r; not applied",
+                        document.get("document_id"), document.get("raw_status"))
+            outcomes["unknown_status"] = outcomes.get("unknown_status", 0) + 1
+            continue
         outcome, invoice_id = db.run(lambda conn: apply_document_status(
-            conn, str(document["document_id"]), document["status"], origin={"source": "poll"}))
+            conn, str(document["document_id"]), document["code"], origin={"source": "poll"}))
         outcomes[outcome] = outcomes.get(outcome, 0) + 1
         if invoice_id:
             jobs.publish_due(invoice_id)

@@ -259,9 +259,18 @@ def _now() -> str:
 # --- PlanFact ----------------------------------------------------------------------------------
 
 class PlanFactDouble(Double):
-    """PlanFact API v1: ``X-ApiKey``; answers in the ``{data, isSuccess, errorMessage}`` envelope."""
+    """PlanFact API v1 as references/integrations.md § PlanFact describes it (not as our adapter calls it):
+
+    - ``X-ApiKey``; every answer the envelope ``{data, isSuccess, errorMessage, errorCode}``;
+    - an operation needs ``accountId`` (**required**) naming a known account (``add_account``);
+    - lists page with ``paging.offset`` / ``paging.limit`` (``operations/list`` with ``offset``/``limit`` in
+      the body); the counterparty filter ``filter.inn`` is *not confirmed* and unknown filters may be
+      silently ignored, so this double ignores it: a look-up must page and compare the TIN itself.
+    """
 
     name = "planfact-double"
+    DEFAULT_LIMIT = 20
+    MAX_LIMIT = 100
 
     def __init__(self, api_key: str = "pf-test-key", **kwargs: Any):
         super().__init__(**kwargs)
@@ -269,6 +278,7 @@ class PlanFactDouble(Double):
         self.counterparties: list[dict[str, Any]] = []
         self.projects: list[dict[str, Any]] = []
         self.operations: list[dict[str, Any]] = []
+        self.accounts: list[dict[str, Any]] = []
         self._ids = itertools.count(1001)
         self.routes = [
             ("GET", re.compile(r"/api/v1/contragents"), self._list_counterparties),
@@ -279,11 +289,13 @@ class PlanFactDouble(Double):
         ]
 
     def state(self) -> dict[str, Any]:
-        return {"counterparties": self.counterparties, "projects": self.projects, "operations": self.operations}
+        return {"accounts": self.accounts, "counterparties": self.counterparties, "projects": self.projects,
+                "operations": self.operations}
 
     @staticmethod
-    def envelope(data: Any = None, error: str | None = None) -> dict[str, Any]:
-        return {"data": data, "isSuccess": error is None, "errorMessage": error, "errorCode": None}
+    def envelope(data: Any = None, error: str | None = None, code: str | None = None) -> dict[str, Any]:
+        return {"data": data, "isSuccess": error is None, "errorMessage": error,
+                "errorCode": (code or "ValidationError") if error else None}
 
     def add_project(self, title: str) -> int:
         with self.lock:
@@ -291,16 +303,42 @@ class PlanFactDouble(Double):
             self.projects.append({"projectId": project_id, "title": title, "active": True})
             return project_id
 
+    def add_account(self, currency: str, title: str | None = None) -> int:
+        with self.lock:
+            account_id = next(self._ids)
+            self.accounts.append({"accountId": account_id, "title": title or f"{currency} account",
+                                  "currencyCode": currency})
+            return account_id
+
+    def add_counterparty(self, title: str, inn: str = "") -> int:
+        with self.lock:
+            item = {"contrAgentId": next(self._ids), "title": title, "inn": inn, "contrAgentType": "Legal",
+                    "fullTitle": title}
+            self.counterparties.append(item)
+            return item["contrAgentId"]
+
     def _route(self, record: Recorded) -> Reply:
         if record.headers.get("x-apikey") != self.api_key:
-            return 401, self.envelope(error="API key is invalid"), {}
+            return 401, self.envelope(error="API key is invalid", code="Unauthorized"), {}
         return super()._route(record)
 
+    def _page(self, items: list[dict[str, Any]], offset: Any, limit: Any) -> dict[str, Any] | None:
+        try:
+            offset = int(offset or 0)
+            limit = int(limit or self.DEFAULT_LIMIT)
+        except (TypeError, ValueError):
+            return None
+        if offset < 0 or not 1 <= limit <= self.MAX_LIMIT:
+            return None
+        return {"items": items[offset: offset + limit], "total": len(items)}
+
     def _list_counterparties(self, record: Recorded) -> Reply:
-        inn, title = record.query.get("filter.inn"), record.query.get("filter.title")
-        items = [c for c in self.counterparties
-                 if (inn is None or c["inn"] == inn) and (title is None or title.lower() in c["fullTitle"].lower())]
-        return 200, self.envelope({"items": items, "total": len(items)}), {}
+        # filter.inn / filter.title deliberately ignored (ref: unknown filters may be silently ignored).
+        page = self._page(list(self.counterparties), record.query.get("paging.offset"),
+                          record.query.get("paging.limit"))
+        if page is None:
+            return 400, self.envelope(error="Invalid paging"), {}
+        return 200, self.envelope(page), {}
 
     def _create_counterparty(self, record: Recorded) -> Reply:
         body = record.body or {}
@@ -315,18 +353,27 @@ class PlanFactDouble(Double):
         return 200, self.envelope({"items": list(self.projects), "total": len(self.projects)}), {}
 
     def _list_operations(self, record: Recorded) -> Reply:
-        search = (record.body or {}).get("searchString") or ""
-        items = [o for o in self.operations if search in (o.get("comment") or "")]
-        return 200, self.envelope({"items": items, "total": len(items)}), {}
+        body = record.body or {}
+        search = body.get("searchString") or ""
+        found = [o for o in self.operations if search in (o.get("comment") or "")]
+        page = self._page(found, body.get("offset"), body.get("limit"))
+        if page is None:
+            return 400, self.envelope(error="Invalid paging"), {}
+        return 200, self.envelope(page), {}
 
     def _create_operation(self, record: Recorded, kind: str) -> Reply:
         body = record.body or {}
         items = body.get("items") or []
+        # ref: Operation body: operationDate, accountId (required), comment, isCommitted, items[...]
+        if body.get("accountId") is None:
+            return 400, self.envelope(error="The AccountId field is required."), {}
+        if body["accountId"] not in {a["accountId"] for a in self.accounts}:
+            return 400, self.envelope(error=f"Account {body['accountId']} not found", code="NotFound"), {}
         if not body.get("operationDate") or not items:
             return 400, self.envelope(error="operationDate and items are required"), {}
         known = {c["contrAgentId"] for c in self.counterparties}
         if any(item.get("contrAgentId") not in known for item in items):
-            return 400, self.envelope(error="ContrAgent not found"), {}
+            return 400, self.envelope(error="ContrAgent not found", code="NotFound"), {}
         operation = {"operationId": next(self._ids), "operationType": kind.capitalize(), **body}
         self.operations.append(operation)
         return 200, self.envelope({"operationId": operation["operationId"]}), {}
@@ -363,7 +410,8 @@ class _TelegramHtml(html.parser.HTMLParser):
 
 
 class TelegramDouble(Double):
-    """Telegram Bot API ``sendMessage``: ``POST /bot<token>/sendMessage``."""
+    """Telegram Bot API ``sendMessage``: ``POST /bot<token>/sendMessage``; text 1–4096 characters after
+    entity parsing (references/integrations.md § Telegram)."""
 
     name = "telegram-double"
 
@@ -401,6 +449,8 @@ class TelegramDouble(Double):
                 reason = parser.error or "unescaped &"
                 return 400, self.error(400, f"Bad Request: can't parse entities: {reason}"), {}
             plain = "".join(parser.text)
+        if len(plain.encode("utf-16-le")) // 2 > 4096:  # references/integrations.md § Telegram: after parsing
+            return 400, self.error(400, "Bad Request: message is too long"), {}
         message = {"message_id": next(self._ids), "chat": {"id": body["chat_id"]}, "date": int(time.time()),
                    "text": plain, "html": text, "request": body}
         self.messages.append(message)
@@ -409,14 +459,98 @@ class TelegramDouble(Double):
 
 # --- Didox -------------------------------------------------------------------------------------
 
-class DidoxDouble(Double):
-    """Didox partner API: password login per TIN, the e-invoice (type 002) create, reads and lists.
+# The 002 body's shape as references/integrations.md § Didox, "002 e-invoice body (page 07)" lists it,
+# written here independently of the adapter's schema: extra fields are refused, required ones named.
+_D_TOP_REQUIRED = {"FacturaDoc", "ContractDoc", "SellerTin", "Seller", "BuyerTin", "Buyer", "ProductList"}
+_D_TOP_NULLABLE = {"OldFacturaDoc", "FacturaRentDoc", "ItemReleasedDoc", "FacturaInvestmentObjectDoc",
+                   "FacturaEmpowermentDoc", "ForeignCompany"}
+_D_TOP_ALLOWED = _D_TOP_REQUIRED | _D_TOP_NULLABLE | {"Version", "FacturaType", "WaybillLocalIds", "HasMarking",
+                                                      "HasRent", "ContractId", "LotId"}
+_D_PARTY = {"Name", "Account", "BankId", "Address", "Director", "Accountant", "VatRegCode", "VatRegStatus"}
+_D_PRODUCT_REQUIRED = {"OrdNo", "Name", "CatalogCode", "CatalogName", "PackageCode", "PackageName", "Origin",
+                       "Count", "Summa", "DeliverySum", "VatRate", "VatSum", "DeliverySumWithVat"}
+_D_PRODUCT_ALLOWED = _D_PRODUCT_REQUIRED | {"WithoutVat"}
+_D_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
-    ``Partner-Authorization`` on every call; ``user-key`` (the login token) on document calls. Tokens
-    can be expired on demand (``expire_tokens``) to check the adapter logs in again.
+
+def _decimals(value: Any) -> int:
+    exponent = Decimal(str(value)).as_tuple().exponent
+    return -exponent if isinstance(exponent, int) and exponent < 0 else 0
+
+
+def factura_errors(body: Any) -> dict[str, list[str]]:
+    """Didox's field errors ``{field: [...]}`` (ref: Errors) for a 002 body; empty when it is acceptable."""
+    errors: dict[str, list[str]] = {}
+
+    def add(field: str, message: str) -> None:
+        errors.setdefault(field, []).append(message)
+
+    if not isinstance(body, dict):
+        return {"body": ["must be an object"]}
+    for key in set(body) - _D_TOP_ALLOWED:
+        add(key, "Лишние поля запрещены (extra fields are forbidden)")
+    for key in _D_TOP_REQUIRED - set(body):
+        add(key, "required")
+    for key in _D_TOP_NULLABLE - {"OldFacturaDoc"}:
+        if body.get(key) is not None:
+            add(key, "must be null when unused")
+    for key in ("FacturaDoc", "ContractDoc"):
+        doc = body.get(key) or {}
+        for field, value in doc.items():
+            if field.endswith("Date") and not (isinstance(value, str) and _D_DATE.fullmatch(value)):
+                add(f"{key}.{field}", "yyyy-MM-dd")
+    for party in ("Seller", "Buyer"):
+        data = body.get(party)
+        if not isinstance(data, dict):
+            continue
+        for key in set(data) - _D_PARTY:
+            add(f"{party}.{key}", "Лишние поля запрещены (extra fields are forbidden)")
+        if data.get("VatRegStatus") is None:
+            add(f"{party}.VatRegStatus", "required")
+    if not (body.get("Buyer") or {}).get("VatRegCode"):
+        add("Buyer.VatRegCode", "required")
+    product_list = body.get("ProductList") or {}
+    products = product_list.get("Products") or []
+    if not products:
+        add("ProductList.Products", "required")
+    for index, product in enumerate(products):
+        where = f"ProductList.Products.{index}"
+        for key in set(product) - _D_PRODUCT_ALLOWED:
+            add(f"{where}.{key}", "Лишние поля запрещены (extra fields are forbidden)")
+        for key in _D_PRODUCT_REQUIRED:
+            if product.get(key) in (None, ""):
+                add(f"{where}.{key}", "required")
+        if product.get("Count") is not None and _decimals(product["Count"]) > 6:
+            add(f"{where}.Count", "at most 6 decimals")
+        for key in ("Summa", "DeliverySum", "VatSum", "DeliverySumWithVat"):
+            if product.get(key) is not None and _decimals(product[key]) > 2:
+                add(f"{where}.{key}", "at most 2 decimals")
+        if product.get("WithoutVat") and product_list.get("HasVat") is not True:
+            add(f"{where}.WithoutVat", "only allowed together with HasVat: true")
+    return errors
+
+
+class DidoxDouble(Double):
+    """Didox's partner API as references/integrations.md § Didox describes it (not as the adapter calls it):
+
+    - login ``POST /v1/auth/{tin}/password/{locale}`` → ``token``; wrong passwords lock out (3 → 423
+      blocked, 10 → 429; ref: Auth, the lockout ladder) until ``unlock()``;
+    - ``Partner-Authorization`` on every call, ``user-key`` on document calls; errors as
+      ``{"data": {"status": "error", "message"}}`` and field errors ``{field: [...]}`` (ref: Errors);
+    - create makes a **draft** (status 0) and delivers nothing; ``POST /v1/documents/{id}/sign`` with a
+      signature (the seller's E-IMZO PKCS7, which only a person can make: the double takes any non-empty
+      one) sends it to the buyer (status 1); the buyer then signs (3) or rejects (4); the tax committee may
+      annul (50); a draft may be deleted (55), a document deleted (5);
+    - ``GET /v2/documents``: ``page`` and ``limit`` (≤ 100) required; filters ``owner``, ``doctype``,
+      ``name``, ``status`` (comma list), ``dateFromUpdated``/``dateToUpdated`` (YYYY-MM-DD); **without
+      ``status`` drafts and deleted ones are hidden**; unknown parameters are ignored.
+
+    The buyer's and the tax committee's side has no Didox endpoint for us: tests call ``buyer_sign`` etc.,
+    and ``make run`` posts to ``/__doubles/documents/{id}/{seller-sign|buyer-sign|buyer-reject|annul|delete}``.
     """
 
     name = "didox-double"
+    HIDDEN_WITHOUT_STATUS = {0, 5, 55}
 
     def __init__(self, partner_token: str = "didox-partner-token", tin: str = "305000001",
                  password: str = "didox-password", **kwargs: Any):
@@ -426,11 +560,13 @@ class DidoxDouble(Double):
         self.password = password
         self.tokens: set[str] = set()
         self.documents: list[dict[str, Any]] = []
+        self.failed_logins = 0
         self._ids = itertools.count(1)
         self._token_ids = itertools.count(1)
         self.routes = [
             ("POST", re.compile(r"/v1/auth/([^/]+)/password/([a-z]{2})"), self._login),
-            ("POST", re.compile(r"/v1/documents/002/create"), self._create),
+            ("POST", re.compile(r"/v1/documents/002/create(?:/[a-z]{2})?"), self._create),
+            ("POST", re.compile(r"/v1/documents/([^/]+)/sign"), self._sign),
             ("GET", re.compile(r"/v1/documents/([^/]+)"), self._get),
             ("GET", re.compile(r"/v2/documents"), self._list),
         ]
@@ -438,43 +574,125 @@ class DidoxDouble(Double):
     def state(self) -> dict[str, Any]:
         return {"documents": [self._summary(d) for d in self.documents]}
 
+    @staticmethod
+    def error(message: str) -> dict[str, Any]:
+        return {"data": {"status": "error", "message": message}}
+
     def expire_tokens(self) -> None:
         with self.lock:
             self.tokens.clear()
 
-    def set_status(self, document_id: str, doc_status: int) -> None:
+    def unlock(self) -> None:
+        with self.lock:
+            self.failed_logins = 0
+
+    # -- the other side's actions (no partner endpoint: the buyer, the tax committee) ----------
+    def _move(self, document_id: str, allowed_from: set[int], to: int) -> dict[str, Any]:
+        with self.lock:
+            document = next((d for d in self.documents if d["_id"] == document_id), None)
+            if document is None:
+                raise KeyError(document_id)
+            if document["doc_status"] not in allowed_from:
+                raise ValueError(f"document {document_id} is in status {document['doc_status']}, "
+                                 f"not one of {sorted(allowed_from)}")
+            document["doc_status"] = to
+            document["updated"] = _didox_now()
+            return self._summary(document)
+
+    def seller_sign(self, document_id: str) -> dict[str, Any]:
+        """What a person does in the cabinet with the company's E-IMZO key: draft → waiting for the buyer."""
+        return self._move(document_id, {0, 2}, 1)
+
+    def buyer_sign(self, document_id: str) -> dict[str, Any]:
+        return self._move(document_id, {1}, 3)
+
+    def buyer_reject(self, document_id: str) -> dict[str, Any]:
+        return self._move(document_id, {1}, 4)
+
+    def annul(self, document_id: str) -> dict[str, Any]:
+        return self._move(document_id, {1, 3}, 50)
+
+    def delete(self, document_id: str) -> dict[str, Any]:
+        with self.lock:
+            document = next(d for d in self.documents if d["_id"] == document_id)
+            return self._move(document_id, {document["doc_status"]}, 55 if document["doc_status"] == 0 else 5)
+
+    def set_status(self, document_id: str, doc_status: int, updated: str | None = None) -> None:
+        """Any code, e.g. an undocumented one (tests)."""
         with self.lock:
             document = next(d for d in self.documents if d["_id"] == document_id)
             document["doc_status"] = doc_status
-            document["updated"] = _now()
+            document["updated"] = updated or _didox_now()
 
+    _ACTIONS = {"seller-sign": "seller_sign", "buyer-sign": "buyer_sign", "buyer-reject": "buyer_reject",
+                "annul": "annul", "delete": "delete"}
+
+    def _serve(self, handler: BaseHTTPRequestHandler) -> None:
+        shown = re.fullmatch(r"/__doubles/documents/([^/]+)", urlsplit(handler.path).path)
+        if handler.command == "GET" and shown:  # the local "cabinet" page the reminder links to
+            with self.lock:
+                document = next((d for d in self.documents if d["_id"] == shown.group(1)), None)
+                if document is None:
+                    return self._send(handler, 404, self.error("Document not found"), {})
+                actions = {name: f"POST {self.url}/__doubles/documents/{document['_id']}/{name}"
+                           for name in self._ACTIONS}
+                return self._send(handler, 200, {"document": self._summary(document), "actions": actions}, {})
+        found = re.fullmatch(r"/__doubles/documents/([^/]+)/([a-z-]+)", urlsplit(handler.path).path)
+        if handler.command == "POST" and found and found.group(2) in self._ACTIONS:
+            length = int(handler.headers.get("Content-Length") or 0)
+            if length:
+                handler.rfile.read(length)
+            try:
+                summary = getattr(self, self._ACTIONS[found.group(2)])(found.group(1))
+            except KeyError:
+                return self._send(handler, 404, self.error("Document not found"), {})
+            except ValueError as exc:
+                return self._send(handler, 409, self.error(str(exc)), {})
+            return self._send(handler, 200, summary, {})
+        return super()._serve(handler)
+
+    # -- the partner API ---------------------------------------------------------------------
     def _route(self, record: Recorded) -> Reply:
         if record.headers.get("partner-authorization") != self.partner_token:
-            return 401, {"error": "Partner is not authorized"}, {}
+            return 403, self.error("Partner is not authorized"), {}
         if not record.path.startswith("/v1/auth/") and record.headers.get("user-key") not in self.tokens:
-            return 401, {"error": "Token is expired or invalid"}, {}
+            return 401, self.error("Token is expired or invalid"), {}
         return super()._route(record)
 
     def _login(self, record: Recorded, tin: str, locale: str) -> Reply:
+        if self.failed_logins >= 10:
+            return 429, self.error("Too many failed logins: blocked for 24 hours"), {}
+        if self.failed_logins >= 3:
+            return 423, self.error("Too many failed logins: blocked for 10 minutes"), {}
         if tin != self.tin or (record.body or {}).get("password") != self.password:
-            return 400, {"error": "Login or password is incorrect"}, {}
+            self.failed_logins += 1
+            return 422, self.error("Login or password is incorrect"), {}
+        self.failed_logins = 0
         token = f"user-token-{next(self._token_ids)}"
         self.tokens.add(token)
         return 200, {"token": token}, {}
 
     def _create(self, record: Recorded) -> Reply:
-        body = record.body or {}
-        products = ((body.get("ProductList") or {}).get("Products")) or []
-        number = (body.get("FacturaDoc") or {}).get("FacturaNo")
-        problems = [name for name, ok in (("FacturaDoc.FacturaNo", number), ("SellerTin", body.get("SellerTin")),
-                                          ("BuyerTin", body.get("BuyerTin")), ("ProductList.Products", products))
-                    if not ok]
-        if problems:
-            return 422, {"error": f"Required fields are missing: {', '.join(problems)}"}, {}
-        document = {"_id": f"doc{next(self._ids):06d}", "doctype": "002", "name": number, "doc_status": 0,
-                    "partnerTin": body["BuyerTin"], "created": _now(), "updated": _now(), "json": body}
+        body = record.body
+        errors = factura_errors(body)
+        if errors:
+            return 422, errors, {}
+        number = body["FacturaDoc"].get("FacturaNo")
+        document = {"_id": f"{next(self._ids):032x}", "doctype": "002", "name": number, "doc_status": 0,
+                    "partnerTin": body["BuyerTin"], "created": _didox_now(), "updated": _didox_now(), "json": body}
         self.documents.append(document)
-        return 200, {"_id": document["_id"]}, {}
+        return 200, {"_id": document["_id"], "doc_status": 0}, {}
+
+    def _sign(self, record: Recorded, document_id: str) -> Reply:
+        document = next((d for d in self.documents if d["_id"] == document_id), None)
+        if document is None:
+            return 404, self.error("Document not found"), {}
+        if not (record.body or {}).get("signature"):
+            return 422, {"signature": ["required"]}, {}
+        if document["doc_status"] not in (0, 2):
+            return 422, self.error(f"Document is in status {document['doc_status']}"), {}
+        document["doc_status"], document["updated"] = 1, _didox_now()
+        return 200, {"data": {"document": self._summary(document)}}, {}
 
     def _summary(self, document: dict[str, Any]) -> dict[str, Any]:
         return {k: document[k] for k in ("_id", "doctype", "name", "doc_status", "partnerTin", "created", "updated")}
@@ -482,23 +700,46 @@ class DidoxDouble(Double):
     def _get(self, record: Recorded, document_id: str) -> Reply:
         document = next((d for d in self.documents if d["_id"] == document_id), None)
         if document is None:
-            return 404, {"error": "Document not found"}, {}
+            return 404, self.error("Document not found"), {}
         return 200, {"data": {"document": self._summary(document), "json": document["json"]}}, {}
 
     def _list(self, record: Recorded) -> Reply:
         query = record.query
+        try:
+            page, limit = int(query["page"]), int(query["limit"])
+        except (KeyError, ValueError):
+            return 422, {"page": ["required"], "limit": ["required"]}, {}
+        if page < 1 or not 1 <= limit <= 100:
+            return 422, {"limit": ["must be between 1 and 100"]}, {}
+        for key in ("dateFromUpdated", "dateToUpdated"):
+            if key in query and not _D_DATE.fullmatch(query[key]):
+                return 422, {key: ["YYYY-MM-DD"]}, {}
+        if "status" in query:
+            wanted = {int(c) for c in query["status"].split(",") if c.strip().isdigit()}
+            visible = lambda d: d["doc_status"] in wanted  # noqa: E731
+        else:
+            visible = lambda d: d["doc_status"] not in self.HIDDEN_WITHOUT_STATUS  # noqa: E731
         found = [d for d in self.documents
-                 if d["doctype"] in (query.get("doctype") or "002").split(",")
-                 and (not query.get("name") or d["name"] == query["name"])
-                 and (not query.get("updated_from") or d["updated"] >= query["updated_from"])]
-        page, limit = int(query.get("page") or 1), int(query.get("limit") or 20)
+                 if visible(d)
+                 and (not query.get("doctype") or d["doctype"] in query["doctype"].split(","))
+                 and (not query.get("name") or query["name"] in d["name"])
+                 and (not query.get("dateFromUpdated") or d["updated"][:10] >= query["dateFromUpdated"])
+                 and (not query.get("dateToUpdated") or d["updated"][:10] <= query["dateToUpdated"])]
         window = found[(page - 1) * limit: page * limit]
         return 200, {"data": [self._summary(d) for d in window], "total": len(found)}, {}
+
+
+def _didox_now() -> str:
+    return datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
 
 
 def start_all(host: str = "127.0.0.1", ports: dict[str, int] | None = None) -> dict[str, Double]:
     """The three doubles on the given ports, else free ones (``make run`` points the settings at their ``url``)."""
     ports = ports or {}
-    return {"planfact": PlanFactDouble(host=host, port=ports.get("planfact", 0)).start(),
+    planfact = PlanFactDouble(host=host, port=ports.get("planfact", 0))
+    for currency in ("UZS", "USD", "EUR"):  # accountId is required (references/integrations.md § PlanFact)
+        planfact.add_account(currency)
+    return {"planfact": planfact.start(),
             "telegram": TelegramDouble(host=host, port=ports.get("telegram", 0)).start(),
-            "didox": DidoxDouble(host=host, port=ports.get("didox", 0)).start()}
+            # the Didox account belongs to the seeded company (infra/local/seed.py COMPANY["tin"])
+            "didox": DidoxDouble(host=host, port=ports.get("didox", 0), tin="309512874").start()}

@@ -1219,6 +1219,24 @@ COMPANY = {
 }
 
 
+def _efaktura() -> dict[str, Any]:
+    """The e-invoice settings an accountant keeps (setting ``efaktura``; references/documents.md: MXIK and the
+    unit are set per kind of service by the accountant): a company default, per-category codes, and the
+    VAT registration of each resident buyer. DEMO VALUES: the MXIK codes and VAT codes below are
+    placeholders in the right shape, not checked against the classifier (tasnif.soliq.uz)."""
+    service = {"catalog_code": "10305001001000000", "catalog_name": "Dasturiy ta'minotni ishlab chiqish xizmatlari",
+               "package_code": "1501235", "package_name": "soat", "origin": 4}
+    monthly = {**service, "package_code": "1501251", "package_name": "oy"}
+    fixed = {**service, "package_code": "1501239", "package_name": "xizmat"}
+    buyers = {}
+    for index, (code, country, name, *_rest) in enumerate(CUSTOMERS):
+        if country == "UZ":
+            buyers[_ascii(name).replace(".", "-")] = {"vat_reg_code": f"3260{index + 1:08d}", "vat_reg_status": 20}
+    return {"seller_vat_reg_status": 20,
+            "catalog": {"default": service, "categories": {"Support retainer": monthly, "Fixed price": fixed}},
+            "buyers": buyers}
+
+
 def _demo_config(model: Model) -> tuple[list[dict], list[dict], list[tuple[str, str, str]]]:
     """The rate rules, exclusions and classifications that go with the ClickHouse demo data."""
     start = model.window_start
@@ -1297,7 +1315,7 @@ def _seed_postgres(conn: Any, rules: list[dict], exclusions: list[dict],
     from psycopg.types.json import Jsonb
 
     cur = conn.cursor(row_factory=tuple_row)
-    for key, value in (("company", COMPANY), ("invoice_prefix", "PRX")):
+    for key, value in (("company", COMPANY), ("invoice_prefix", "PRX"), ("efaktura", _efaktura())):
         cur.execute("INSERT INTO invoicing.app_settings (key, value) VALUES (%s, %s) "
                     "ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value, updated_at = now() "
                     "WHERE invoicing.app_settings.value IS DISTINCT FROM EXCLUDED.value", (key, Jsonb(value)))
@@ -1314,7 +1332,7 @@ def _seed_postgres(conn: Any, rules: list[dict], exclusions: list[dict],
                     "classification = EXCLUDED.classification, note = EXCLUDED.note, updated_at = now() "
                     "WHERE (invoicing.project_classifications.classification, invoicing.project_classifications.note)"
                     " IS DISTINCT FROM (EXCLUDED.classification, EXCLUDED.note)", (key, kind, note))
-    return {"settings": 2, "rate_rules": len(rules), "employee_exclusions": len(exclusions),
+    return {"settings": 3, "rate_rules": len(rules), "employee_exclusions": len(exclusions),
             "project_classifications": len(classifications)}
 
 

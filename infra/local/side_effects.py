@@ -95,6 +95,7 @@ def integration_settings(endpoint: str, aws: dict[str, str], doubles: dict[str, 
         "ses_sender": aws["sender"],
         "planfact_base_url": planfact.url,
         "planfact_api_key": planfact.api_key,
+        "planfact_accounts": json.dumps({a["currencyCode"]: str(a["accountId"]) for a in planfact.accounts}),
         "telegram_base_url": telegram.url,
         "telegram_bot_token": telegram.token,
         "telegram_chat_id": sorted(telegram.chat_ids)[0],
@@ -103,6 +104,8 @@ def integration_settings(endpoint: str, aws: dict[str, str], doubles: dict[str, 
         "didox_tin": didox.tin,
         "didox_password": didox.password,
         "didox_webhook_secret": DIDOX_WEBHOOK_SECRET,
+        # where a person would sign the draft; locally the double's own page for the document
+        "didox_cabinet_url": didox.url + "/__doubles/documents/{document_id}",
         "public_base_url": public_base_url,
     }
 

@@ -2,6 +2,7 @@
 exclusions, settings, their audit (``invoicing.config_changes``) and the prefill engine's reader."""
 from __future__ import annotations
 
+import json
 from datetime import date
 from decimal import Decimal
 
@@ -401,8 +402,8 @@ def test_company_setting_is_created_with_every_field(api, tokens, container):
                "swift": "KACHUZ22", "director": "B. Karimov"}
     status, data, _ = api.call("PUT", "/api/settings/company", {"value": company}, token=tokens["admin"])
     assert status == 200, data
-    expected = {**company, "vat_code": "", "director_position": "", "chief_accountant": "", "email": "",
-                "phone": "", "website": ""}
+    expected = {**company, "vat_code": "", "vat_registration_code": "", "country": "", "currency_accounts": {},
+                "director_position": "", "chief_accountant": "", "email": "", "phone": "", "website": ""}
     assert data == {"key": "company", "value": expected}
     status, data, _ = api.call("GET", "/api/settings", token=tokens["viewer"])
     assert data["company"] == expected
@@ -650,3 +651,19 @@ def test_load_billing_configuration_for_an_application_and_period(api, tokens, c
     # an application with nothing configured gets the defaults
     empty = load_billing_configuration(container.db, "TAPP-FP", date(2026, 10, 1), date(2026, 10, 31))
     assert empty.rules == () and [e.account_id for e in empty.exclusions] == ["bob"]
+
+
+def test_efaktura_setting_takes_mxik_codes_and_vat_registration_and_refuses_a_bad_code(api, tokens):
+    """Issue 11: what the Didox e-invoice needs beyond the invoice is set by the admin through the API."""
+    entry = {"catalog_code": "10305001001000000", "catalog_name": "IT services", "package_code": "1501235",
+             "package_name": "soat", "origin": 4}
+    value = {"seller_vat_reg_status": 20, "catalog": {"default": entry, "categories": {}, "applications": {
+        "TAPP-SUP": {"default": None, "categories": {"Support retainer": {**entry, "package_name": "oy"}}}}},
+        "buyers": {"TCUST-UZ": {"vat_reg_code": "326020000777", "vat_reg_status": 20}}}
+    status, data, _ = api.call("PUT", "/api/settings/efaktura", {"value": value}, token=tokens["admin"])
+    assert status == 200 and data == {"key": "efaktura", "value": value}
+    broken = {**value, "catalog": {"default": {**entry, "catalog_code": "IT-01"}}}
+    status, data, _ = api.call("PUT", "/api/settings/efaktura", {"value": broken}, token=tokens["admin"])
+    assert status in (400, 422) and "catalog_code" in json.dumps(data)
+    status, data, _ = api.call("PUT", "/api/settings/efaktura", {"value": value}, token=tokens["accountant"])
+    assert status == 403

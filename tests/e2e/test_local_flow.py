@@ -62,13 +62,13 @@ def login(server, role):
     return data["access_token"]
 
 
-def draft_to_sent(server, application_key):
+def draft_to_sent(server, application_key, sent="sent"):
     accountant, approver = login(server, "accountant"), login(server, "approver")
     status, invoice = call(server, "POST", "/api/invoices", {"application_key": application_key, "period": "2026-10"},
                            token=accountant)
     assert status == 201, invoice
     for action, token, expected in (("finalize", accountant, "needs_review"), ("approve", approver, "approved"),
-                                    ("send", accountant, "sent")):
+                                    ("send", accountant, sent)):
         status, invoice = call(server, "POST", f"/api/invoices/{invoice['id']}/{action}", token=token)
         assert status == 200 and invoice["status"] == expected, invoice
     return invoice, accountant
@@ -150,20 +150,103 @@ def test_draft_to_sent_completes_every_job_once_and_duplicates_change_nothing(st
            [(j["id"], j["status"], j["attempts"]) for j in jobs]
 
 
-def test_a_resident_customer_is_delivered_through_didox(stack):
+# What the accountant configures for e-invoices (PUT /api/settings/{key}, admin): the company's VAT
+# registration and accounts, MXIK code and unit per category, the buyer's VAT registration.
+COMPANY = {"name": "Proxima", "legal_name": "Proxima Ops MChJ", "tin": "309512874",
+           "vat_registration_code": "326060012874", "address": "Toshkent, Amir Temur 108",
+           "bank_name": "Turon Kapital Bank", "bank_account": "20208000805123456001", "bank_code": "01071",
+           "director": "R. Abdullayev", "chief_accountant": "G. Saidova"}
+EFAKTURA = {"seller_vat_reg_status": 20,
+            "catalog": {"default": {"catalog_code": "10305001001000000", "catalog_name": "IT services",
+                                    "package_code": "1501235", "package_name": "soat", "origin": 4},
+                        "categories": {"Support retainer": {"catalog_code": "10305001001000000",
+                                                            "catalog_name": "IT support", "package_code": "1501251",
+                                                            "package_name": "oy", "origin": 4}}},
+            "buyers": {"TCUST-UZ": {"vat_reg_code": "326020000777", "vat_reg_status": 20}}}
+
+
+def configure_e_invoices(server):
+    admin = login(server, "admin")
+    for key, value in (("company", COMPANY), ("efaktura", EFAKTURA)):
+        status, data = call(server, "PUT", f"/api/settings/{key}", {"value": value}, token=admin)
+        assert status == 200, data
+
+
+def invoice_status(server, invoice_id, token):
+    status, saved = call(server, "GET", f"/api/invoices/{invoice_id}", token=token)
+    assert status == 200, saved
+    return saved
+
+
+def test_a_resident_customer_is_sent_as_a_didox_draft_that_waits_for_the_signature(stack):
+    """Issue 11's path: send → Didox draft → awaiting signature (with a reminder to sign) → the seller signs
+    in the cabinet → sent → the buyer signs → accepted; and the rejection path."""
+    from chalicelib.services import webhooks
+
     effects, server = stack
-    invoice, token = draft_to_sent(server, "TAPP-SUP")  # an Uzbek customer: an e-invoice on Didox
+    configure_e_invoices(server)
+    invoice, token = draft_to_sent(server, "TAPP-SUP", sent="awaiting_signature")  # an Uzbek customer
 
     jobs = settled_jobs(server, invoice["id"], token)
     assert {job["job_type"]: job["status"] for job in jobs} == {
         "render_pdf": "completed", "archive_r2": "completed", "planfact_sync": "completed",
-        "telegram_notify": "completed", "deliver_didox": "completed"}, jobs
+        "telegram_notify": "completed", "deliver_didox": "completed", "alert": "completed"}, jobs
 
-    documents = effects.doubles["didox"].documents
-    assert [(d["doctype"], d["name"]) for d in documents] == [("002", invoice["number"])]
+    didox = effects.doubles["didox"]
+    (document,) = didox.documents
+    assert (document["doctype"], document["name"], document["doc_status"]) == ("002", invoice["number"], 0)
     assert effects.sent_emails() == []
-    status, saved = call(server, "GET", f"/api/invoices/{invoice['id']}", token=token)
-    assert status == 200 and saved["didox_document_id"] == documents[0]["_id"]
+    saved = invoice_status(server, invoice["id"], token)
+    assert (saved["status"], saved["didox_document_id"], saved["didox_status"]) == (
+        "awaiting_signature", document["_id"], "draft")
+    reminder = [m for m in effects.doubles["telegram"].messages if "E-IMZO" in m["text"]]
+    assert len(reminder) == 1 and invoice["number"] in reminder[0]["text"] and document["_id"] in reminder[0]["text"]
+    _, events = call(server, "GET", f"/api/invoices/{invoice['id']}/events", token=token)
+    assert any(e["event_type"] == "didox_draft" for e in events["items"]), events
+
+    webhooks.poll_didox()
+    assert invoice_status(server, invoice["id"], token)["status"] == "awaiting_signature"
+    didox.seller_sign(document["_id"])  # a person, in the Didox cabinet, with the company's E-IMZO key
+    webhooks.poll_didox()
+    assert invoice_status(server, invoice["id"], token)["status"] == "sent"
+    didox.buyer_sign(document["_id"])
+    webhooks.poll_didox()
+    saved = invoice_status(server, invoice["id"], token)
+    assert (saved["status"], saved["didox_status"]) == ("accepted", "signed")
+
+
+def test_a_resident_invoice_that_cannot_make_an_e_invoice_fails_at_finalize_then_the_buyer_rejects(stack):
+    from chalicelib.services import webhooks
+
+    effects, server = stack
+    accountant = login(server, "accountant")
+    status, invoice = call(server, "POST", "/api/invoices", {"application_key": "TAPP-SUP", "period": "2026-10"},
+                           token=accountant)
+    assert status == 201, invoice
+    status, error = call(server, "POST", f"/api/invoices/{invoice['id']}/finalize", token=accountant)
+    assert status == 422, error  # no MXIK codes, no VAT registration yet: said now, not days later in a job
+    named = {d["field"] for d in error["error"]["details"]}
+    assert {"efaktura.catalog", "efaktura.buyers.TCUST-UZ", "efaktura.seller_vat_reg_status"} <= named, named
+    assert invoice_status(server, invoice["id"], accountant)["status"] == "draft"
+
+    configure_e_invoices(server)
+    approver = login(server, "approver")
+    for action, token, expected in (("finalize", accountant, "needs_review"), ("approve", approver, "approved"),
+                                    ("send", accountant, "awaiting_signature")):
+        status, invoice = call(server, "POST", f"/api/invoices/{invoice['id']}/{action}", token=token)
+        assert status == 200 and invoice["status"] == expected, invoice
+    settled_jobs(server, invoice["id"], accountant)
+    didox = effects.doubles["didox"]
+    (document,) = didox.documents
+    didox.seller_sign(document["_id"])
+    didox.buyer_reject(document["_id"])
+    webhooks.poll_didox()
+    saved = invoice_status(server, invoice["id"], accountant)
+    # the rejection proves the buyer had it: sent (the poll missed code 1), rejected, with an alert
+    assert (saved["status"], saved["didox_status"]) == ("sent", "rejected")
+    assert saved["status_reason"] == "Didox: document rejected (code 4)"
+    settled_jobs(server, invoice["id"], accountant)
+    assert any("rejected by the buyer" in m["text"] for m in effects.doubles["telegram"].messages)
 
 
 def test_the_local_worker_deletes_what_succeeded_and_leaves_failed_records_for_redelivery(container):

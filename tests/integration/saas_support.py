@@ -44,9 +44,19 @@ def invoice_payload(**overrides: Any) -> dict[str, Any]:
         "pdf_sha256": hashlib.sha256(PDF).hexdigest(),
         "billing_contacts": [{"name": "Dilnoza Accounts", "email": "billing@tashdev.uz"},
                              {"name": "CFO", "email": "cfo@tashdev.uz"}],
-        "seller": {"name": "Proxima", "legal_name": "Proxima LLC", "tin": "305000001", "vat_code": "326010000001",
+        "seller": {"name": "Proxima", "legal_name": "Proxima LLC", "tin": "305000001",
+                   "vat_registration_code": "326010000001",
                    "address": "Mustaqillik 5, Tashkent", "bank_account": "20208000100200003030",
                    "bank_code": "01037", "director": "B. Director", "chief_accountant": "C. Accountant"},
+        # the ``efaktura`` setting (MXIK/unit per category, VAT registration of both parties)
+        "efaktura": {
+            "seller_vat_reg_status": 20,
+            "buyers": {"CUST-1": {"vat_reg_code": "326020000777", "vat_reg_status": 20}},
+            "catalog": {
+                "default": {"catalog_code": "10305001001000000", "catalog_name": "IT services",
+                            "package_code": "1501235", "package_name": "soat", "origin": 4},
+                "categories": {"Support": {"catalog_code": "10305002001000000", "catalog_name": "IT support",
+                                           "package_code": "1501251", "package_name": "oy", "origin": 4}}}},
     }
     payload.update(overrides)
     return payload

@@ -85,12 +85,15 @@ def test_an_unverified_sender_is_permanent_with_the_remote_message(proxy):
 
 THROTTLED = (b"<ErrorResponse><Error><Type>Sender</Type><Code>Throttling</Code>"
              b"<Message>Maximum sending rate exceeded.</Message></Error></ErrorResponse>")
+# references/integrations.md § SES: throttling arrives as "Throttling" or "ThrottlingException": transient.
+THROTTLING_EXCEPTION = (b"<ErrorResponse><Error><Type>Sender</Type><Code>ThrottlingException</Code>"
+                        b"<Message>Maximum sending rate exceeded.</Message></Error></ErrorResponse>")
 INTERNAL = (b"<ErrorResponse><Error><Type>Receiver</Type><Code>InternalFailure</Code>"
             b"<Message>Internal failure</Message></Error></ErrorResponse>")
 
 
 @pytest.mark.parametrize("status, body, retry_after", [(500, INTERNAL, None), (429, THROTTLED, "9"),
-                                                       (400, THROTTLED, None)])
+                                                       (400, THROTTLED, None), (400, THROTTLING_EXCEPTION, None)])
 def test_throttling_and_server_errors_are_transient_then_one_mail(proxy, sender, status, body, retry_after):
     proxy.fail_next(status, body, headers={"Retry-After": retry_after} if retry_after else None)
     with pytest.raises(TransientError) as caught:

@@ -16,6 +16,7 @@ KEY = "pf-test-key"
 @pytest.fixture
 def planfact():
     with PlanFactDouble(api_key=KEY) as double:
+        double.accounts.append({"accountId": 77, "title": "UZS settlement account", "currencyCode": "UZS"})
         yield double
 
 
@@ -33,7 +34,7 @@ def test_books_one_accrual_with_the_exact_request_shape(planfact):
         ("GET", "/api/v1/projects"), ("POST", "/api/v1/operations/income")]
     assert all(r.headers["x-apikey"] == KEY for r in planfact.requests)
     assert planfact.requests[0].body == {"searchString": "PRX-2026-0007", "offset": 0, "limit": 100}
-    assert planfact.requests[1].query == {"filter.inn": "301234567"}
+    assert planfact.requests[1].query == {"filter.inn": "301234567", "paging.offset": "0", "paging.limit": "100"}
     assert planfact.requests[2].body == {
         "title": "Tashkent <Dev> & Co", "fullTitle": 'OOO "Tashkent <Dev> & Co"', "inn": "301234567",
         "contrAgentType": "Legal", "email": "accounts@tashdev.uz", "description": "Proxima customer CUST-1"}
@@ -41,7 +42,7 @@ def test_books_one_accrual_with_the_exact_request_shape(planfact):
     create = planfact.requests[4]
     assert create.headers["content-type"].startswith("application/json")
     assert create.body == {
-        "operationDate": "2026-11-16", "isCommitted": False, "accountId": 77, "currencyCode": "UZS",
+        "operationDate": "2026-11-16", "isCommitted": False, "accountId": 77,
         "comment": "Proxima invoice PRX-2026-0007 · TAPP-SUP · 2026-10",
         "externalId": "proxima-invoice:7d3c2a9e-0000-4000-8000-000000000001",
         "items": [{"calculationDate": "2026-11-02", "isCalculationCommitted": True, "contrAgentId": counterparty_id,
@@ -142,7 +143,8 @@ def test_is_success_false_under_200_is_permanent_with_the_message(planfact):
 
 
 def test_a_wrong_key_is_permanent(planfact):
-    wrong = PlanFactSync(settings(planfact_api_key="nope", planfact_base_url=planfact.url), timeout=FAST)
+    wrong = PlanFactSync(settings(planfact_api_key="nope", planfact_base_url=planfact.url,
+                                  planfact_accounts='{"UZS": "77"}'), timeout=FAST)
     with pytest.raises(PermanentError, match="API key is invalid"):
         wrong.sync(invoice_payload())
 
@@ -155,3 +157,41 @@ def test_unconfigured_makes_no_request(planfact):
     with pytest.raises(NotConfigured):
         unconfigured.sync(invoice_payload())
     assert planfact.requests == []
+
+
+# --- issue 11: references/integrations.md § PlanFact ------------------------------------------------
+
+def test_no_account_for_the_currency_is_permanent_names_the_setting_and_sends_nothing(planfact):
+    with pytest.raises(PermanentError, match="no account for USD: set PLANFACT_ACCOUNTS") as caught:
+        adapter(planfact.url).sync(invoice_payload(currency="USD"))
+    assert caught.value.permanent and planfact.requests == []  # never an operation with accountId null
+
+
+def test_the_double_refuses_an_operation_without_account_id(planfact):
+    """The double follows the reference (accountId required), whatever the adapter does."""
+    import requests
+
+    answer = requests.post(planfact.url + "/api/v1/operations/income", headers={"X-ApiKey": KEY}, timeout=5,
+                           json={"operationDate": "2026-11-02", "accountId": None, "items": [{"value": 1}]})
+    body = answer.json()
+    assert body["isSuccess"] is False and body["errorCode"] and "AccountId" in body["errorMessage"]
+
+
+def test_error_code_is_carried_into_the_error(planfact):
+    planfact.fail_next(200, {"data": None, "isSuccess": False, "errorMessage": "Period is closed",
+                             "errorCode": "PeriodClosed"}, path="/operations/income")
+    with pytest.raises(PermanentError, match=r"Period is closed \(errorCode PeriodClosed\)"):
+        adapter(planfact.url).sync(invoice_payload())
+
+
+def test_the_counterparty_look_up_pages_and_compares_the_tin_here(planfact):
+    """The double ignores ``filter.inn`` (ref: unknown filters may be silently ignored): the customer is on
+    the third page of everything, and only a paged, locally compared look-up finds it."""
+    for n in range(230):
+        planfact.add_counterparty(f"Other {n}", inn=f"2{n:08d}")
+    wanted = planfact.add_counterparty("Tashkent Dev", inn="301234567")
+    adapter(planfact.url).sync(invoice_payload())
+    looks = planfact.requests_to("GET", "/api/v1/contragents")
+    assert [r.query["paging.offset"] for r in looks] == ["0", "100", "200"]
+    assert planfact.requests_to("POST", "/api/v1/contragents") == []
+    assert planfact.operations[0]["items"][0]["contrAgentId"] == wanted

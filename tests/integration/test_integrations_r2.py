@@ -92,7 +92,13 @@ SLOW_DOWN = b"<?xml version='1.0'?><Error><Code>SlowDown</Code><Message>Please r
 INTERNAL = b"<?xml version='1.0'?><Error><Code>InternalError</Code><Message>We encountered an internal error.</Message></Error>"
 
 
-@pytest.mark.parametrize("status, body", [(500, INTERNAL), (503, SLOW_DOWN)])
+# A concurrent conditional write (If-None-Match) may answer 409: worth a retry (references/integrations.md
+# § R2; developers.cloudflare.com/r2/api/s3/conditional-operations/).
+CONFLICT = (b"<?xml version='1.0'?><Error><Code>ConditionalRequestConflict</Code>"
+            b"<Message>A conflicting operation is in progress.</Message></Error>")
+
+
+@pytest.mark.parametrize("status, body", [(500, INTERNAL), (503, SLOW_DOWN), (409, CONFLICT)])
 def test_server_errors_are_transient_then_one_object(s3, bucket, proxy, status, body):
     proxy.fail_next(status, body, method="PUT")
     with pytest.raises(TransientError, match=f"HTTP {status}"):

@@ -33,7 +33,7 @@ def test_sends_an_escaped_summary_with_the_exact_request_shape(telegram):
     assert (request.method, request.path) == ("POST", f"/bot{TOKEN}/sendMessage")
     assert request.headers["content-type"].startswith("application/json")
     assert request.body == {
-        "chat_id": CHAT, "parse_mode": "HTML", "disable_web_page_preview": True,
+        "chat_id": CHAT, "parse_mode": "HTML", "link_preview_options": {"is_disabled": True},
         "text": "<b>Invoice PRX-2026-0007</b> approved\n"
                 "Client: OOO &quot;Tashkent &lt;Dev&gt; &amp; Co&quot;\n"
                 "Total: <b>1 120 000.17 UZS</b>\n"
@@ -137,3 +137,20 @@ def test_unconfigured_makes_no_request(telegram):
     with pytest.raises(NotConfigured):
         unconfigured.alert("x")
     assert telegram.requests == []
+
+
+def test_a_long_alert_is_cut_to_4096_after_parsing_and_still_delivered(telegram):
+    """references/integrations.md § Telegram: 1–4096 characters after entity parsing, else a permanent 400.
+    Ampersands grow five-fold when escaped: cutting after escaping would split an entity or cut too much."""
+    text = "Job failed: " + "R&D <costs> " * 1000  # 12,012 characters, 3,000 of them escaped
+    adapter(telegram.url).alert(text)
+    (message,) = telegram.messages
+    assert len(message["text"].encode("utf-16-le")) // 2 == 4096
+    assert message["text"].endswith("…") and message["text"].startswith("⚠️ Job failed: R&D <costs>")
+
+
+def test_the_double_refuses_a_text_over_the_limit(telegram):
+    raw = TelegramNotifier(settings(telegram_bot_token=TOKEN, telegram_chat_id=CHAT, telegram_base_url=telegram.url),
+                           timeout=FAST)
+    with pytest.raises(PermanentError, match="message is too long"):
+        raw._send("x" * 4097, None)

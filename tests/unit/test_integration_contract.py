@@ -8,7 +8,7 @@ from decimal import Decimal
 
 import pytest
 
-from chalicelib.adapters.didox import _products, status_name
+from chalicelib.adapters.didox import build_factura
 from chalicelib.adapters.effects import JOB_EFFECTS, ExternalEffects
 from chalicelib.adapters.integration import (FrozenInvoice, Integration, PermanentError, TokenCache, dumps_exact,
                                              parse_retry_after, remote_message)
@@ -42,6 +42,11 @@ def test_remote_message_finds_each_services_wording():
     assert remote_message({"ok": False, "description": "Bad Request: chat not found"}) == "Bad Request: chat not found"
     assert remote_message({"error": {"message": "nested"}}) == "nested"
     assert remote_message(["not", "a", "mapping"]) == ""
+    # Didox (references/integrations.md § Didox, Errors): data.message, field errors, plain strings
+    assert remote_message({"data": {"status": "error", "message": "Document not found"}}) == "Document not found"
+    assert remote_message({"Buyer.VatRegCode": ["required"], "limit": ["too big", "max 100"]}) == (
+        "Buyer.VatRegCode: required; limit: too big; max 100")
+    assert remote_message("Service is busy") == "Service is busy"
 
 
 def test_frozen_invoice_reads_strings_and_decimals_alike():
@@ -65,26 +70,31 @@ def test_a_payload_that_cannot_be_delivered_is_permanent(broken, message):
         FrozenInvoice.from_payload(payload(**broken))
 
 
+EFAKTURA = {"seller_vat_reg_status": 20, "buyers": {"C1": {"vat_reg_code": "326000000001", "vat_reg_status": 20}},
+            "catalog": {"default": {"catalog_code": "10305001001000000", "catalog_name": "IT services",
+                                    "package_code": "1501235", "package_name": "soat", "origin": 4}}}
+
+
+def resident(**overrides):
+    return FrozenInvoice.from_payload(payload(
+        customer={"customer_key": "C1", "name": "Acme", "tin": "301234567"},
+        seller={"vat_registration_code": "326060012874"}, **overrides))
+
+
 def test_didox_products_carry_the_vat_rounding_residue_on_the_largest_line():
-    invoice = FrozenInvoice.from_payload(payload(
+    invoice = resident(
         subtotal="0.30", vat_rate="15.00", vat_amount="0.05", total="0.35",
         lines=[{"position": i, "description": f"l{i}", "quantity": "1", "unit_price": "0.10", "amount": "0.10"}
-               for i in (1, 2, 3)]))
-    products = _products(invoice)
+               for i in (1, 2, 3)])
+    products = build_factura(invoice, "305000001", EFAKTURA)[0]["ProductList"]["Products"]
     assert sum(p["VatSum"] for p in products) == Decimal("0.05")
     assert sorted(p["VatSum"] for p in products) == [Decimal("0.01"), Decimal("0.02"), Decimal("0.02")]
     assert sum(p["DeliverySumWithVat"] for p in products) == Decimal("0.35")
 
 
 def test_didox_refuses_lines_that_do_not_add_up():
-    invoice = FrozenInvoice.from_payload(payload(lines=[{"quantity": "1", "unit_price": "99", "amount": "99.00"}]))
-    with pytest.raises(PermanentError, match="do not add up"):
-        _products(invoice)
-
-
-def test_didox_status_names():
-    assert [status_name(c) for c in (0, 1, 2, 3, 4, 6, 7, 99, None)] == [
-        "draft", "sent", "signed", "rejected", "annulled", "sent", "sent", "unknown", "unknown"]
+    invoice = resident(lines=[{"quantity": "1", "unit_price": "99", "amount": "99.00"}])
+    assert any("do not add up" in problem for problem in build_factura(invoice, "305000001", EFAKTURA)[1])
 
 
 def test_amounts_in_chat_are_grouped_exactly():
