@@ -137,6 +137,9 @@ def finalize(principal: Principal, invoice_id: str, if_match: str | None, body: 
                         if c["number"] is not None and c["status"] != "cancelled" and c["id"] != invoice_id]
             room = rules.credit_room(original["total"], credited)
         rules.check_finalizable(invoice["kind"], invoice, invoice["lines"], credit_room=room)
+        printed = settings_store.settings(conn, ["company", "mxik_codes", "unit_codes"])
+        rules.check_documentable(invoice, invoice["lines"], snapshot, printed.get("company"),
+                                 printed.get("mxik_codes"), printed.get("unit_codes"))
         values: dict[str, Any] = {}
         number = invoice["number"]
         if number is None:  # a rejected invoice keeps the number it was given
