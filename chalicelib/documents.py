@@ -478,22 +478,36 @@ def _pct(value: Any) -> str:
     return "" if number is None else format_rate(round_money(number))
 
 
-def quote_context(snapshot: Mapping[str, Any], seller: Mapping[str, Any] | None,
-                  internal: bool = False) -> dict[str, Any]:
-    """What ``quote.html`` reads: the snapshot as ``GET /api/calculator/snapshots/{id}`` returns it."""
+def quote_context(snapshot: Mapping[str, Any], seller: Mapping[str, Any] | None, internal: bool = False,
+                  customer: Mapping[str, Any] | None = None,
+                  details: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """What ``quote.html`` reads: the snapshot as ``GET /api/calculator/snapshots/{id}`` returns it, the
+    invoicing entity (the ``company`` setting, the same seller as on the invoices) and the client the
+    quote is for (the application's customer, when the snapshot names one).
+
+    A quote follows documents.md "Every invoice": a client block, no internal keys (the application key
+    stays in the system), no zero-hour lines, and the VAT rule of the invoice it announces (the rate is
+    the application's, ``services.calculator``; 0 % for a foreign client, with its legal basis)."""
     from datetime import timedelta
 
     from .domain.margin_chart import margin_chart_svg
     from markupsafe import Markup
 
+    t = translator("en")
     inputs = snapshot.get("inputs") or {}
     results = snapshot.get("results") or {}
     currency = _text(snapshot.get("currency") or results.get("currency"))
     number = _text(snapshot.get("quote_number"))
     created = snapshot.get("created_at")
     created_day = created.date() if isinstance(created, datetime) else None
-    by_role = list(results.get("by_role") or ())
+    by_role = [row for row in results.get("by_role") or () if (_decimal(row.get("hours")) or 0) != 0]
     total = _decimal(results.get("total"))
+    seller_ctx = _seller(seller, currency, t, False)
+    buyer = _buyer(customer, details, t, False, seller_ctx["reverse_charge_countries"]) if customer else None
+    vat_rate = _decimal(inputs.get("vat_rate"))
+    vat_basis = ""
+    if customer and not is_resident(customer) and vat_rate == 0:
+        vat_basis = seller_ctx["vat_exemption_basis"] or t("vat_basis_default")
 
     def rate(row: Mapping[str, Any]) -> str:
         hours, revenue = _decimal(row.get("hours")), _decimal(row.get("revenue"))
@@ -505,21 +519,23 @@ def quote_context(snapshot: Mapping[str, Any], seller: Mapping[str, Any] | None,
 
     discount = _decimal(inputs.get("discount_pct"))
     return {
+        "lang": "en",
+        "t": t,
         "doc": {
             "kind": "quote",
-            "title": "Quote",
+            "title": t("title.quote"),
             "number": number,
-            "reference": f"Quote {number}",
+            "reference": f"{t('title.quote')} {number}",
             "watermark": "",
             "issue_date": format_date(created),
             "valid_until": format_date(created_day + timedelta(days=QUOTE_VALID_DAYS)) if created_day else "",
             "valid_days": QUOTE_VALID_DAYS,
             "currency": currency,
-            "application_key": _text(snapshot.get("application_key")),
             "discount": format_rate(discount) if discount and results.get("pricing") == "bill_rates" else "",
             "internal": internal,
         },
-        "seller": _seller(seller, currency),
+        "seller": seller_ctx,
+        "buyer": buyer,
         "lines": [{"position": str(i), "role": _text(row.get("role")), "hours": format_hours(row.get("hours")),
                    "rate": rate(row), "amount": format_money(row.get("revenue"))}
                   for i, row in enumerate(by_role, start=1)],
@@ -531,6 +547,8 @@ def quote_context(snapshot: Mapping[str, Any], seller: Mapping[str, Any] | None,
             "vat_amount": format_money(results.get("vat")),
             "total": format_money(total),
             "words": _words(total, currency),
+            "vat_basis": vat_basis,
+            "reverse_charge": bool(buyer and buyer["reverse_charge"]),
         },
         # Only the internal copy carries cost, overhead and margin (quote_html's docstring).
         "analysis": {
@@ -552,7 +570,8 @@ def quote_context(snapshot: Mapping[str, Any], seller: Mapping[str, Any] | None,
     }
 
 
-def quote_html(snapshot: Mapping[str, Any], seller: Mapping[str, Any] | None, internal: bool = False) -> str:
+def quote_html(snapshot: Mapping[str, Any], seller: Mapping[str, Any] | None, internal: bool = False,
+               customer: Mapping[str, Any] | None = None, details: Mapping[str, Any] | None = None) -> str:
     """The printable HTML of a saved quote.
 
     A quote goes to the client, and the client must not see what the work costs us: the default
@@ -563,4 +582,4 @@ def quote_html(snapshot: Mapping[str, Any], seller: Mapping[str, Any] | None, in
     An explicit flag rather than an always-present second page: a PDF is forwarded whole, and a page
     one forgets to remove is a leak.
     """
-    return render_template("quote.html", **quote_context(snapshot, seller, internal))
+    return render_template("quote.html", **quote_context(snapshot, seller, internal, customer, details))
