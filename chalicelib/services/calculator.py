@@ -99,10 +99,14 @@ def _with_invoice_vat(request: "cs.SnapshotRequest", vat_rate) -> "cs.SnapshotRe
     rule as the invoice would"): the contract's rate (12 % for a resident, 0 % for a foreign client).
     Left out, it is taken from the contract; given and different, the request is refused (422) rather
     than quietly re-priced."""
-    if "vat_rate" in request.model_fields_set and request.vat_rate != vat_rate:
-        raise _invalid("vat_rate", f"the application's invoices charge VAT at {vat_rate}%; a quote for it "
-                                   f"must use the same rate (or leave vat_rate out)", "vat_rule")
-    return request.model_copy(update={"vat_rate": vat_rate})
+    from decimal import Decimal
+
+    if "vat_rate" in request.model_fields_set:
+        if request.vat_rate != vat_rate:
+            raise _invalid("vat_rate", f"the application's invoices charge VAT at {vat_rate}%; a quote for it "
+                                       f"must use the same rate (or leave vat_rate out)", "vat_rule")
+        return request
+    return request.model_copy(update={"vat_rate": Decimal(format(Decimal(vat_rate).normalize(), "f"))})
 
 
 def get_snapshot(principal: Principal, snapshot_id: str) -> dict[str, Any]:
