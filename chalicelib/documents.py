@@ -57,6 +57,12 @@ def catalog(language: str) -> dict[str, Any]:
     return json.loads((CATALOG_DIR / f"{language}.json").read_text(encoding="utf-8"))
 
 
+def category_name(language: str, category: str) -> str:
+    """A line category in the document's language when the catalogue knows it (``category.<name>``);
+    a category an accountant added to ``category_map`` prints as written."""
+    return catalog(language).get(f"category.{category}", category)
+
+
 def translator(language: str) -> Callable[..., str]:
     """``t("total.vat", rate="12%")``: the catalogue's wording with its placeholders filled in; a key the
     catalogue lacks falls back to English, then prints as the key (visible, never a crash)."""
@@ -264,11 +270,16 @@ def _lines(view: Mapping[str, Any], t: Callable[..., str], language: str, reside
     vats, adjusted = line_vat(amounts, vat_rate, vat_total if vat_total is not None else Decimal(0)) \
         if resident and lines else ([Decimal(0)] * len(lines), False)
     period = format_period(view.get("period"), language)
+    retainer = _retainer(view, language)
     printed = []
     for line, amount, vat in zip(lines, amounts, vats):
         unit = _text(line.get("unit"))
         category = _text(line.get("category"))
         description = _text(line.get("description")) or category
+        if description == category:
+            description = category_name(language, category)
+        if unit == "month" and retainer:  # a retainer shows hours included, used and overage (documents.md)
+            description = f"{description}. {t('line.retainer', **retainer)}"
         if unit == "fixed" and period:  # a fixed-price line names its instalment (documents.md)
             description = t("line.instalment", description=description, period=period)
         mxik = codes.get(category) if isinstance(codes.get(category), Mapping) else {}
@@ -291,6 +302,23 @@ def _lines(view: Mapping[str, Any], t: Callable[..., str], language: str, reside
             "negative": _is_negative(amount),
         })
     return printed, adjusted
+
+
+def _retainer(view: Mapping[str, Any], language: str) -> dict[str, str] | None:
+    """Included, used and overage hours of a support retainer (SUP): ``included`` is the contract's
+    allowance (``view["retainer_allowance"]``, when known), ``used`` the hours the fee covered
+    (``included_hours.hours`` of the prefill), the overage the hours billed on the hourly lines."""
+    covered = view.get("included_hours") or {}
+    hours = view.get("hours") or {}
+    if view.get("deal_type") != "SUP" or not isinstance(covered, Mapping):
+        return None
+    used = _decimal(covered.get("hours"))
+    overage = _decimal(hours.get("billed")) if isinstance(hours, Mapping) else None
+    if used is None:
+        return None
+    allowance = _decimal(view.get("retainer_allowance"))
+    return {"included": format_money(allowance, language) if allowance is not None else "—",
+            "used": format_money(used, language), "overage": format_money(overage or 0, language)}
 
 
 def _timesheet(sheet: Mapping[str, Any] | None, t: Callable[..., str], language: str,
@@ -316,12 +344,12 @@ def _timesheet(sheet: Mapping[str, Any] | None, t: Callable[..., str], language:
     return {
         "employees": [{"employee": _text(group.get("employee")) or "(unknown)",
                        "rows": [{"issue_key": _text(row.get("issue_key")), "line": _text(row.get("line")),
-                                 "category": _text(row.get("category")), **figures(row)}
+                                 "category": category_name(language, _text(row.get("category"))), **figures(row)}
                                 for row in group.get("rows") or ()],
                        "subtotal": figures(group.get("subtotal") or {})}
                       for group in sheet["employees"]],
         "total": figures(sheet.get("total") or {}),
-        "by_line": [t("appendix.by_line_row", line=row["line"], category=row["category"],
+        "by_line": [t("appendix.by_line_row", line=row["line"], category=category_name(language, row["category"]),
                       minutes=format_minutes(int(row["billed_minutes"])),
                       hours=format_money(Decimal(int(row["billed_minutes"])) / 60, language))
                     for row in sheet.get("by_line") or ()],

@@ -38,8 +38,21 @@ def _document(conn, invoice_id: str) -> tuple[dict[str, Any], dict[str, Any]]:
         view["corrects"] = {"number": original["number"], "issue_date": original["issue_date"],
                             "total": original["total"],
                             "remaining": credit_room(original["total"], [*credited, view["total"]])}
+    if view["deal_type"] == "SUP":
+        view["retainer_allowance"] = _allowance(view["application_key"])
     settings = settings_store.settings(conn, list(DOCUMENT_SETTINGS))
     return view, settings
+
+
+def _allowance(application_key: str):
+    """The SUP contract's included hours, printed beside the retainer line; the document is rendered
+    without it (a dash) when ClickHouse cannot be read."""
+    try:
+        application = container.current().clickhouse.application(application_key)
+    except Exception:  # noqa: BLE001 - a missing figure on the line beats no PDF at all
+        log.warning("included hours unavailable for %s", application_key, exc_info=True)
+        return None
+    return application.included_hours if application is not None else None
 
 
 def _html(view: dict[str, Any], settings: dict[str, Any]) -> str:
