@@ -203,7 +203,7 @@ def _seller(seller: Mapping[str, Any] | None, currency: str, t: Callable[..., st
         "name": _text(s.get("name")) or _text(s.get("legal_name")),
         "legal_name": _text(s.get("legal_name")) or _text(s.get("name")),
         "address": _text(s.get("address")),
-        "country": _text(s.get("country")) or "UZ",
+        "country": t(f"country.{_text(s.get('country')) or 'UZ'}"),
         "contact": _contact(s),
         "account": account,
         "director": _text(s.get("director")),
@@ -322,7 +322,7 @@ def _retainer(view: Mapping[str, Any], language: str) -> dict[str, str] | None:
 
 
 def _timesheet(sheet: Mapping[str, Any] | None, t: Callable[..., str], language: str,
-               lines: list[Mapping[str, Any]]) -> dict[str, Any] | None:
+               lines: list[Mapping[str, Any]], left_out: Mapping[str, Any] | None = None) -> dict[str, Any] | None:
     if not sheet or not sheet.get("employees"):
         return None
 
@@ -338,6 +338,10 @@ def _timesheet(sheet: Mapping[str, Any] | None, t: Callable[..., str], language:
                         minutes=format_minutes(int(adjustments.get("raised_minutes") or 0))))
     if adjustments.get("unbilled_minutes"):
         legend.append(t("appendix.legend_cut", minutes=format_minutes(int(adjustments["unbilled_minutes"]))))
+    over = (left_out or {}).get("over_limit") if isinstance(left_out, Mapping) else None
+    if isinstance(over, Mapping) and (_decimal(over.get("hours")) or 0) > 0:
+        legend.append(t("appendix.legend_over_limit", hours=format_money(over.get("hours"), language),
+                        count=_text(over.get("count"))))
     if multiplied:
         legend.append(t("appendix.legend_multiplier"))
     legend.append(t("appendix.legend_sums"))
@@ -454,7 +458,7 @@ def invoice_context(view: Mapping[str, Any], seller: Mapping[str, Any] | None,
                            contract_date=contract_date) if contract_number else number,
         },
         "credit": _credit(view, t, language, currency),
-        "timesheet": _timesheet(timesheet, t, language, list(view.get("lines") or ())),
+        "timesheet": _timesheet(timesheet, t, language, list(view.get("lines") or ()), view.get("left_out")),
     }
 
 

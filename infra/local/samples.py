@@ -126,7 +126,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{row['number']:>16}  docs/samples/{name}.pdf")
 
     # The quote for a foreign client: no VAT rate given, so the contract's (0 %) applies.
-    snapshot = calculator.save_snapshot(accountant, {**QUOTE, "application_key": pick("HR", False)})
+    quoted = pick("HR", False)  # in the currency its invoices are in
+    snapshot = calculator.save_snapshot(accountant, {**QUOTE, "currency": apps[quoted].currency,
+                                                     "application_key": quoted})
     for name, internal in (("quote-client", False), ("quote-internal", True)):
         pdf, _ = calculator.quote_pdf(accountant, snapshot["id"], internal=internal)
         _pngs(name, pdf)

@@ -76,7 +76,7 @@ def test_invoice_prints_figures_parties_and_words():
         "Nordlicht Logistics GmbH", "VAT number DE 298 765 432 — Reverse charge", "DE89 2005 0550 1234 5678 90",
         "HASPDEHHXXX",
         # the payment block of a foreign invoice (documents.md "Payment block")
-        "Beneficiary \"PROXIMA OPS\" MChJ", "Yunusobod tumani", ", UZ", "Intermediary bank Citibank N.A., New York",
+        "Beneficiary \"PROXIMA OPS\" MChJ", "Yunusobod tumani", ", Uzbekistan", "Intermediary bank Citibank N.A., New York",
         "CITIUS33", "Bank charges SHA", "Payment reference Invoice PRX-2026-0042, contract No. NL-2025/014 of 17 March 2025",
         # lines: thousands separators, two places
         "200.25", "12,015.00", "Bug fixing — 1.5× rate", "3.67", "90.00", "330.60",
