@@ -43,7 +43,7 @@ BASELINE = "8dc7b7c"
 FEATURES = {
     "+ rows kept whole (tr break-inside: avoid)": "table.timesheet tr { break-inside: avoid; }",
     "+ per-cell overflow-wrap: anywhere": "table.timesheet td { overflow-wrap: anywhere; }",
-    "+ tabular-nums on every figure": "table.timesheet td { font-variant-numeric: tabular-nums; }",
+    "+ tabular-nums on every appendix cell": "table.timesheet td { font-variant-numeric: tabular-nums; }",
 }
 # Rendered in a subprocess on the baseline commit's tree: same invoice (pickled), its own templates.
 BASELINE_SCRIPT = """
