@@ -1,11 +1,17 @@
-"""PDF rendering of a 3-page invoice: WeasyPrint (embedded) against warm headless Chromium over DevTools.
+"""PDF rendering of the sample invoice with its timesheet appendix: WeasyPrint (embedded) against the
+rendering before issue 12 and against warm headless Chromium over DevTools, all in the same run.
 
-Issue 4 (b) rendering half: HTML → PDF with WeasyPrint, p50/p95, plus the template step (view → HTML).
-Issue 4 (c): the same HTML through a warm headless Chromium driven over the DevTools protocol (what
-Gotenberg does inside its container: write the files, navigate, ``Page.printToPDF`` with a footer
-template), p50/p95, and the ratio WeasyPrint / Chromium. Figures only, no assertions on time.
+* template step (view → HTML) and WeasyPrint (HTML → PDF), p50/p95;
+* baseline: the documents of commit ``--baseline`` (default ``8dc7b7c``, before issue 12: timesheet with
+  one "keep together" tbody per employee, per-cell overflow-wrap) rendering the same invoice, in a
+  subprocess on a ``git archive`` of that commit, and the ratio shipped / baseline;
+* what each CSS feature of the old appendix costs, toggled on the shipped HTML (``FEATURES``), so the
+  cheaper layout is chosen on figures;
+* the same HTML through a warm headless Chromium driven over the DevTools protocol (what Gotenberg does
+  inside its container), and the ratio WeasyPrint / Chromium (issue 12 asks for at most 1.5x).
 
-Run (Chromium from Debian's package; websocket-client from requirements-dev.txt):
+Figures only, no assertions on time. Run (Chromium from Debian's package; websocket-client from
+requirements-dev.txt):
     apt-get install -y chromium            # once, if `which chromium` finds nothing
     .venv/bin/python bench/pdf_render.py [--runs 30] [--chromium /usr/bin/chromium] [--keep DIR]
 ``--keep DIR`` writes the last PDF of each engine there, to compare them by eye (pdftoppm -r 80 -png).
@@ -32,6 +38,29 @@ from chalicelib.domain.timesheet import timesheet
 from tests.fixtures_documents import SELLER, sample_invoice
 
 MM_PER_INCH = 25.4
+BASELINE = "8dc7b7c"
+# CSS features of the appendix before issue 12, added back one at a time to the shipped HTML.
+FEATURES = {
+    "+ rows kept whole (tr break-inside: avoid)": "table.timesheet tr { break-inside: avoid; }",
+    "+ per-cell overflow-wrap: anywhere": "table.timesheet td { overflow-wrap: anywhere; }",
+    "+ tabular-nums on every appendix cell": "table.timesheet td { font-variant-numeric: tabular-nums; }",
+}
+# Rendered in a subprocess on the baseline commit's tree: same invoice (pickled), its own templates.
+BASELINE_SCRIPT = """
+import pickle, statistics, sys, time
+sys.path.insert(0, sys.argv[1])
+from chalicelib.documents import invoice_html
+from chalicelib.domain.timesheet import timesheet
+from chalicelib.adapters.pdf import WeasyPrintRenderer
+view, seller, runs = pickle.load(open(sys.argv[2], "rb"))
+html = invoice_html(view, seller, timesheet(view["lines"]))
+renderer = WeasyPrintRenderer()
+renderer.render(html)
+times = []
+for _ in range(runs):
+    start = time.perf_counter(); pdf = renderer.render(html); times.append(time.perf_counter() - start)
+pickle.dump((times, pdf), open(sys.argv[3], "wb"))
+"""
 
 
 def page_count(pdf: bytes) -> int:
@@ -117,9 +146,33 @@ class Chromium:
             self.process.wait(timeout=10)
 
 
+def baseline(commit: str, view: dict, runs: int) -> tuple[list[float], bytes] | None:
+    """The baseline commit's rendering of ``view``, timed in a subprocess on its own source tree."""
+    import pickle
+
+    if not shutil.which("git"):
+        return None
+    with tempfile.TemporaryDirectory(prefix="bench-baseline-") as tmp:
+        tree = Path(tmp) / "tree"
+        tree.mkdir()
+        archive = subprocess.run(["git", "-C", str(ROOT), "archive", commit, "chalicelib"], capture_output=True)
+        if archive.returncode != 0:
+            return None
+        subprocess.run(["tar", "-x", "-C", str(tree)], input=archive.stdout, check=True)
+        data, out = Path(tmp) / "in.pickle", Path(tmp) / "out.pickle"
+        data.write_bytes(pickle.dumps((view, SELLER, runs)))
+        subprocess.run([sys.executable, "-c", BASELINE_SCRIPT, str(tree), str(data), str(out)], check=True)
+        return pickle.loads(out.read_bytes())
+
+
+def with_css(html: str, css: str) -> str:
+    return html.replace("</head>", f"<style>{css}</style></head>", 1)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=30)
+    parser.add_argument("--baseline", default=BASELINE, help="commit whose rendering is the baseline")
     parser.add_argument("--chromium", default=shutil.which("chromium") or "")
     parser.add_argument("--keep", type=Path)
     args = parser.parse_args()
@@ -135,11 +188,25 @@ def main() -> None:
         print(f"{name:<34} p50 {statistics.median(times) * 1000:7.1f} ms   p95 {percentile(times, 95) * 1000:7.1f} ms"
               f"   (n={len(times)}{pages})")
 
-    print(f"3-page invoice: {len(view['lines'])} lines, {sum(len(e['rows']) for e in sheet['employees'])} "
+    print(f"sample invoice: {len(view['lines'])} lines, {sum(len(e['rows']) for e in sheet['employees'])} "
           f"timesheet rows, HTML {len(html) // 1024} KiB")
     line("template (view -> HTML)", template_times)
     line("WeasyPrint (HTML -> PDF)", weasy_times, weasy_pdf)
     line("template + WeasyPrint", [a + b for a, b in zip(template_times, weasy_times)])
+    weasy_p50 = statistics.median(weasy_times)
+
+    for name, css in FEATURES.items():
+        variant = with_css(html, css)
+        times, pdf = timed(lambda: weasy.render(variant), max(5, args.runs // 3))
+        line(f"  {name}", times, pdf)
+        print(f"    costs {(statistics.median(times) / weasy_p50 - 1) * 100:+.0f}% at p50")
+
+    old = baseline(args.baseline, view, args.runs)
+    if old is None:
+        print(f"baseline {args.baseline}: not available (needs git and that commit) - skipped")
+    else:
+        line(f"baseline: rendering at {args.baseline}", *old)
+        print(f"ratio shipped / baseline at p50: {weasy_p50 / statistics.median(old[0]):.2f}x")
 
     if not args.chromium:
         print("Chromium: not installed (apt-get install -y chromium) - comparison skipped")

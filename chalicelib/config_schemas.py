@@ -22,7 +22,7 @@ from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 from pydantic import (AfterValidator, BaseModel, Field, PlainValidator, StrictBool, StrictInt, StrictStr,
-                      field_validator)
+                      field_validator, model_validator)
 from pydantic_core import PydanticCustomError
 
 from .schemas import Strict, parse
@@ -177,30 +177,79 @@ class SeparationOfDutiesValue(Strict):
 
 
 _Text = Annotated[str, Field(max_length=500)]
+CurrencyCode = Annotated[str, Field(pattern=r"^[A-Z]{3}$")]
+Swift = Annotated[str, Field(pattern=r"^([A-Z]{6}[A-Z0-9]{2}([A-Z0-9]{3})?)?$")]
+AccountNumber = Annotated[str, Field(min_length=1, max_length=40, pattern=r"^[A-Z0-9 ]+$")]
+
+
+class CurrencyAccount(Strict):
+    """Where an invoice in one currency is paid (/work/shared/references/documents.md, "Payment block"):
+    the account in that currency, its bank when not the main one, and the intermediary (correspondent)
+    bank that currency travels through."""
+
+    account: AccountNumber
+    bank_name: _Text = ""
+    swift: Swift = ""
+    bank_code: _Text = ""
+    intermediary_bank: _Text = ""
+    intermediary_swift: Swift = ""
+    intermediary_account: _Text = ""
 
 
 class Company(Strict):
-    """The issuer's details printed on invoices, credit notes and quotes."""
+    """The issuer's details printed on invoices, credit notes and quotes.
+
+    ``bank_account`` is the main (soum) account; ``currency_accounts`` holds one account per invoice
+    currency. A 20-digit Uzbek account whose currency digits (6-8) name another currency is refused, so a
+    soum account can never be printed under "USD" (``domain.invoice.account_matches_currency``)."""
 
     name: Annotated[str, Field(min_length=1, max_length=500)]
     legal_name: Annotated[str, Field(min_length=1, max_length=500)]
     tin: _Text = ""
     vat_code: _Text = ""  # older name of vat_registration_code, still read (adapters.didox.seller_vat_code)
-    vat_registration_code: _Text = ""  # what the e-invoice's Seller.VatRegCode carries (issue 11)
-    country: _Text = ""
+    vat_registration_code: Annotated[str, Field(pattern=r"^([0-9]{12})?$")] = ""  # the e-invoice's Seller.VatRegCode
+    vat_status: _Text = ""
+    country: Annotated[str, Field(pattern=r"^[A-Z]{2}$")] = "UZ"
     address: _Text = ""
     bank_name: _Text = ""
     bank_account: _Text = ""
     bank_code: _Text = ""
     swift: _Text = ""
-    # per-currency accounts (documents.md: an account in the invoice's currency, never a soum one labelled USD)
-    currency_accounts: dict[Literal["USD", "EUR", "UZS"], Annotated[str, Field(min_length=1, max_length=50)]] = {}
     director: _Text = ""
     director_position: _Text = ""
     chief_accountant: _Text = ""
     email: _Text = ""
     phone: _Text = ""
     website: _Text = ""
+    bank_account_currency: CurrencyCode = "UZS"
+    currency_accounts: dict[CurrencyCode, CurrencyAccount] = Field(default_factory=dict, max_length=20)
+    bank_charges: Literal["SHA", "OUR"] = "SHA"
+    # The legal basis printed beside VAT 0 % on a foreign invoice; blank: the catalogue's default sentence.
+    vat_exemption_basis: Annotated[str, Field(max_length=1000)] = ""
+    # Countries whose business clients get "Reverse charge" next to their VAT number (EU customers).
+    reverse_charge_countries: list[Annotated[str, Field(pattern=r"^[A-Z]{2}$")]] = Field(default_factory=list,
+                                                                                         max_length=60)
+
+    @field_validator("currency_accounts")
+    @classmethod
+    def _accounts_in_their_currency(cls, accounts: dict[str, CurrencyAccount]) -> dict[str, CurrencyAccount]:
+        from .domain.invoice import account_matches_currency
+
+        for currency, entry in accounts.items():
+            if not account_matches_currency(entry.account, currency):
+                raise PydanticCustomError(
+                    "account_currency", "currency_accounts.{currency}: the account number {account} is not a "
+                    "{currency} account (its currency digits 6-8 name another currency)",
+                    {"account": entry.account, "currency": currency})
+        return accounts
+
+    @model_validator(mode="after")
+    def _main_account_in_its_currency(self) -> "Company":
+        from .domain.invoice import account_matches_currency
+
+        if self.bank_account and not account_matches_currency(self.bank_account, self.bank_account_currency):
+            raise PydanticCustomError("account_currency", "bank_account is not in bank_account_currency")
+        return self
 
 
 class CompanyValue(Strict):
@@ -243,6 +292,51 @@ class Efaktura(Strict):
 
 class EfakturaValue(Strict):
     value: Efaktura
+class ClassificationCode(Strict):
+    """An MXIK (IKPU) product/service code: 17 digits, with its official name."""
+
+    code: Annotated[str, Field(pattern=r"^[0-9]{17}$")]
+    name: Annotated[str, Field(min_length=1, max_length=500)]
+
+
+class UnitCode(Strict):
+    """A unit of measure ("PackageCode") and its name as printed."""
+
+    code: Annotated[str, Field(pattern=r"^[0-9]{1,10}$")]
+    name: Annotated[str, Field(min_length=1, max_length=100)]
+
+
+_Key = Annotated[str, Field(min_length=1, max_length=200)]
+
+
+class MxikCodesValue(Strict):
+    """``{line category: {code, name}}``: set by the accountant per kind of service
+    (/work/shared/references/documents.md, "Resident customers")."""
+
+    value: dict[_Key, ClassificationCode] = Field(max_length=200)
+
+
+class UnitCodesValue(Strict):
+    """``{line unit (hour|month|fixed): {code, name}}``."""
+
+    value: dict[_Key, UnitCode] = Field(max_length=20)
+
+
+class CustomerTaxDetails(Strict):
+    vat_registration_code: Annotated[str, Field(pattern=r"^([0-9]{12})?$")] = ""
+    vat_number: _Text = ""
+    chief_accountant: _Text = ""
+
+
+class CustomerDetailsValue(Strict):
+    """``{customer_key: {vat_registration_code, vat_number, chief_accountant}}``: what the CDM does not
+    carry and the documents print (the buyer's VAT registration code on a resident invoice)."""
+
+    value: dict[_Key, CustomerTaxDetails] = Field(max_length=5000)
+
+
+class ResidentIssueDateValue(Strict):
+    value: Literal["period_end", "today"]
 
 
 SETTING_MODELS: dict[str, type[Strict]] = {
@@ -254,6 +348,10 @@ SETTING_MODELS: dict[str, type[Strict]] = {
     "separation_of_duties": SeparationOfDutiesValue,
     "company": CompanyValue,
     "efaktura": EfakturaValue,
+    "mxik_codes": MxikCodesValue,
+    "unit_codes": UnitCodesValue,
+    "customer_details": CustomerDetailsValue,
+    "resident_issue_date": ResidentIssueDateValue,
 }
 
 

@@ -1,41 +1,78 @@
 """Printed documents: the invoice and credit note HTML that the PDF renderers turn into pages.
 
-``invoice_html`` takes the invoice as ``GET /api/invoices/{id}`` returns it, the ``company`` setting
-(the seller) and the timesheet appendix (``domain.timesheet.timesheet(lines)``), and returns one
-self-contained HTML page: the stylesheet is inlined, so ``/preview`` can serve it as it is; only the fonts
-are loaded by bare file name from ``ASSETS_DIR``, which every renderer is given (WeasyPrint as its base URL,
-Gotenberg as files sent beside ``index.html``).
+Two document families, chosen by the customer (/work/shared/references/documents.md):
 
-Everything printed is formatted here, in Python, so the templates only place text: money with thousands
-separators and two places in the invoice currency, dates as "31 October 2026", the period as "October
-2026". Any value may be missing (a draft has no number, an old snapshot lacks a field, the company setting
-is not filled in yet): it prints blank, it never fails. Jinja2 escapes everything (autoescape), so a
-customer called ``<script>`` prints as text.
+* **resident** (customer country UZ): Russian, soum amounts "30 600,02", amount in words in Russian,
+  per line the MXIK (IKPU) code, unit of measure, VAT rate, VAT amount and amount with VAT; both parties'
+  TIN, VAT registration code, bank account and MFO; director and chief accountant;
+* **foreign**: English, VAT 0 % with its legal basis (and "Reverse charge" next to the client's VAT
+  number where configured), the full payment block: beneficiary with address and country, the account in
+  the invoice's currency and its bank, the intermediary bank, who pays charges, and a payment reference
+  naming the invoice and the contract.
 
-Jinja2 and the templates load on first use, not at import: the Lambda routes that never render pay
-nothing.
+Both are Jinja2 templates sharing one skeleton (``page.html``, ``base.html``, ``macros.html``); every
+printed word comes from a translation catalogue (``templates/i18n/{en,ru}.json``), read through ``t``.
+
+``invoice_html`` takes the invoice as ``GET /api/invoices/{id}`` returns it, the ``company`` setting (the
+seller), the timesheet appendix (``domain.timesheet.timesheet(lines)``) and the document settings
+(``mxik_codes``, ``unit_codes``, ``customer_details``), and returns one self-contained HTML page: the
+stylesheet is inlined, so ``/preview`` can serve it as it is; only the fonts are loaded by bare file name
+from ``ASSETS_DIR``. Any value may be missing (a draft, an old snapshot, settings not filled in yet): it
+prints blank, it never fails; finalize refuses what a finished document may not lack
+(``domain.invoice.check_documentable``). Jinja2 escapes everything (autoescape).
+
+Jinja2 and the templates load on first use, not at import: the Lambda routes that never render pay nothing.
 """
 from __future__ import annotations
 
+import json
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
+from .domain.invoice import is_resident, line_vat, payment_account
 from .domain.money import round_money
-from .domain.words import CURRENCY_WORDS, amount_in_words
+from .domain.timesheet import format_minutes
+from .domain.words import CURRENCY_WORDS, words_for
 
 # Inside chalicelib/ because Chalice packages only app.py, chalicelib/ and vendor/ into the Lambda
 # artifact; the root `templates` of DESIGN is a symlink here (see templates/README.md).
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
 ASSETS_DIR = TEMPLATES_DIR / "assets"
+CATALOG_DIR = TEMPLATES_DIR / "i18n"
 STYLESHEET = "invoice.css"
 
 TEMPLATE_OF_KIND = {"invoice": "invoice.html", "credit_note": "credit_note.html"}
-TITLE_OF_KIND = {"invoice": "Invoice", "credit_note": "Credit note"}
-UNIT_LABELS = {"hour": "hours", "month": "month", "fixed": "lump sum"}
-WATERMARKS = {"draft": "DRAFT", "cancelled": "CANCELLED"}
+NBSP = "\u00a0"
+
+
+# --------------------------------------------------------------------------------------------------
+# Catalogues
+
+
+@lru_cache(maxsize=4)
+def catalog(language: str) -> dict[str, Any]:
+    return json.loads((CATALOG_DIR / f"{language}.json").read_text(encoding="utf-8"))
+
+
+def category_name(language: str, category: str) -> str:
+    """A line category in the document's language when the catalogue knows it (``category.<name>``);
+    a category an accountant added to ``category_map`` prints as written."""
+    return catalog(language).get(f"category.{category}", category)
+
+
+def translator(language: str) -> Callable[..., str]:
+    """``t("total.vat", rate="12%")``: the catalogue's wording with its placeholders filled in; a key the
+    catalogue lacks falls back to English, then prints as the key (visible, never a crash)."""
+    words, english = catalog(language), catalog("en")
+
+    def t(key: str, **values: Any) -> str:
+        text = words.get(key, english.get(key, key))
+        return text.format(**values) if values else text
+
+    return t
 
 
 # --------------------------------------------------------------------------------------------------
@@ -52,37 +89,58 @@ def _decimal(value: Any) -> Decimal | None:
     return number if number.is_finite() else None
 
 
-def format_money(value: Any) -> str:
-    """``Decimal("-12345.6")`` → ``"-12,345.60"``; anything not a number → ``""``."""
+def format_money(value: Any, language: str = "en") -> str:
+    """``Decimal("-12345.6")`` → ``"-12,345.60"`` (en) or ``"-12 345,60"`` (ru, with no-break spaces, as
+    soum amounts are written, documents.md "Language and format"); anything not a number → ``""``."""
     number = _decimal(value)
-    return "" if number is None else format(round_money(number), ",.2f")
+    if number is None:
+        return ""
+    text = format(round_money(number), ",.2f")
+    if language == "ru":
+        text = text.replace(",", NBSP).replace(".", ",")
+    return text
 
 
-def format_hours(value: Any) -> str:
-    return format_money(value)
+def format_hours(value: Any, language: str = "en") -> str:
+    return format_money(value, language)
 
 
-def format_date(value: Any) -> str:
-    """A date, datetime or ISO date string → ``"5 October 2026"``; anything else printed as given."""
+def _as_date(value: Any) -> date | None:
     if isinstance(value, datetime):
-        value = value.date()
+        return value.date()
+    if isinstance(value, date):
+        return value
     if isinstance(value, str):
         try:
-            value = date.fromisoformat(value[:10])
+            return date.fromisoformat(value[:10])
         except ValueError:
-            return value
-    if isinstance(value, date):
-        return f"{value.day} {value:%B} {value.year}"
-    return "" if value is None else str(value)
+            return None
+    return None
 
 
-def format_period(value: Any) -> str:
-    """``"2026-10"`` → ``"October 2026"``."""
+def format_date(value: Any, language: str = "en") -> str:
+    """A date, datetime or ISO date string → ``"5 October 2026"`` (en) or ``"05.10.2026"`` (ru);
+    anything else printed as given."""
+    day = _as_date(value)
+    if day is None:
+        return "" if value is None else str(value)
+    if language == "ru":
+        return f"{day:%d.%m.%Y}"
+    return f"{day.day} {day:%B} {day.year}"
+
+
+def format_period(value: Any, language: str = "en") -> str:
+    """``"2026-10"`` → ``"October 2026"`` (en) or ``"октябрь 2026 г."`` (ru)."""
     text = "" if value is None else str(value)
     try:
-        return f"{date(int(text[:4]), int(text[5:7]), 1):%B %Y}" if len(text) == 7 and text[4] == "-" else text
+        if len(text) != 7 or text[4] != "-":
+            return text
+        first = date(int(text[:4]), int(text[5:7]), 1)
     except ValueError:
         return text
+    if language == "ru":
+        return f"{catalog('ru')['months'][first.month - 1]} {first.year} г."
+    return f"{first:%B %Y}"
 
 
 def format_rate(value: Any) -> str:
@@ -105,138 +163,302 @@ def _is_negative(value: Any) -> bool:
     return number is not None and round_money(number) < 0
 
 
-# --------------------------------------------------------------------------------------------------
-# Context: the invoice view, the seller and the timesheet as the templates read them
-
-
-def _seller(seller: Mapping[str, Any] | None, currency: str) -> dict[str, Any]:
-    s = seller or {}
-    # A currency account of its own (currency_accounts {"USD": ...}) is where a USD invoice is paid.
-    accounts = s.get("currency_accounts") or {}
-    account = _text(accounts.get(currency) if isinstance(accounts, Mapping) else None) or _text(s.get("bank_account"))
-    contact = " · ".join(t for t in (_text(s.get("email")), _text(s.get("phone")), _text(s.get("website"))) if t)
-    return {
-        "name": _text(s.get("name")) or _text(s.get("legal_name")),
-        "contact": contact,
-        "bank_name": _text(s.get("bank_name")),
-        "payment_account": account,
-        "director": _text(s.get("director")),
-        "director_position": _text(s.get("director_position")),
-        "chief_accountant": _text(s.get("chief_accountant")),
-        "fields": [
-            ("Legal name", _text(s.get("legal_name"))),
-            ("TIN", _text(s.get("tin"))),
-            ("VAT code", _text(s.get("vat_code")) or _text(s.get("vat_registration_code"))),
-            ("Address", _text(s.get("address"))),
-            ("Bank", _text(s.get("bank_name"))),
-            (f"Account{f' ({currency})' if currency else ''}", account),
-            ("Bank code (MFO)", _text(s.get("bank_code"))),
-            ("SWIFT", _text(s.get("swift"))),
-        ],
-    }
-
-
-def _buyer(customer: Mapping[str, Any] | None) -> dict[str, Any]:
-    c = customer or {}
-    return {
-        "name": _text(c.get("name")) or _text(c.get("legal_name")),
-        "signer_name": _text(c.get("signer_name")),
-        "signer_position": _text(c.get("signer_position")),
-        "fields": [
-            ("Legal name", _text(c.get("legal_name"))),
-            ("TIN", _text(c.get("tin"))),
-            ("Address", " ".join(t for t in (_text(c.get("address")), f"({_text(c.get('country'))})"
-                                              if _text(c.get("country")) else "") if t)),
-            ("Bank", _text(c.get("bank_name"))),
-            ("Account", _text(c.get("bank_account"))),
-            ("Bank code (MFO)", _text(c.get("bank_code"))),
-            ("SWIFT", _text(c.get("swift"))),
-            ("E-mail", _text(c.get("email"))),
-        ],
-    }
-
-
-def _line(line: Mapping[str, Any]) -> dict[str, Any]:
-    unit = _text(line.get("unit"))
-    return {
-        "position": _text(line.get("position")),
-        "description": _text(line.get("description")) or _text(line.get("category")),
-        "quantity": format_money(line.get("quantity")),
-        "unit": UNIT_LABELS.get(unit, unit),
-        "unit_price": format_money(line.get("unit_price")),
-        "amount": format_money(line.get("amount")),
-        "negative": _is_negative(line.get("amount")),
-    }
-
-
-def _words(total: Any, currency: str) -> str:
+def _words(total: Any, currency: str, language: str = "en") -> str:
     number = _decimal(total)
     if number is None or currency not in CURRENCY_WORDS:
         return ""
     try:
-        return amount_in_words(number, currency)
+        return words_for(number, currency, language)
     except ValueError:  # beyond what can be written; the figures are still printed
         return ""
 
 
-def _timesheet(sheet: Mapping[str, Any] | None) -> dict[str, Any] | None:
+# --------------------------------------------------------------------------------------------------
+# Context: the invoice view, the seller and the timesheet as the templates read them
+
+
+def _contact(s: Mapping[str, Any]) -> str:
+    return " · ".join(t for t in (_text(s.get("email")), _text(s.get("phone")), _text(s.get("website"))) if t)
+
+
+def _seller(seller: Mapping[str, Any] | None, currency: str, t: Callable[..., str], resident: bool) -> dict[str, Any]:
+    s = seller or {}
+    # Only an account in the invoice's currency is ever printed (domain.invoice.payment_account).
+    account = payment_account(s, currency) if currency else None
+    vat_code = _text(s.get("vat_registration_code")) or _text(s.get("vat_code"))
+    fields = [
+        (t("field.legal_name"), _text(s.get("legal_name"))),
+        (t("field.address"), _text(s.get("address"))),
+        (t("field.tin"), _text(s.get("tin"))),
+        (t("field.vat_code"), vat_code),
+    ]
+    if resident:
+        fields += [(t("field.vat_status"), _text(s.get("vat_status"))),
+                   (t("field.account", currency=currency), account["account"] if account else ""),
+                   (t("field.bank"), account["bank_name"] if account else _text(s.get("bank_name"))),
+                   (t("field.mfo"), account.get("bank_code", "") if account else _text(s.get("bank_code")))]
+    else:
+        fields += [(t("field.email"), _text(s.get("email")))]
+    return {
+        "name": _text(s.get("name")) or _text(s.get("legal_name")),
+        "legal_name": _text(s.get("legal_name")) or _text(s.get("name")),
+        "address": _text(s.get("address")),
+        "country": t(f"country.{_text(s.get('country')) or 'UZ'}"),
+        "contact": _contact(s),
+        "account": account,
+        "director": _text(s.get("director")),
+        "director_position": _text(s.get("director_position")),
+        "chief_accountant": _text(s.get("chief_accountant")),
+        "bank_charges": _text(s.get("bank_charges")) or "SHA",
+        "vat_exemption_basis": _text(s.get("vat_exemption_basis")),
+        "reverse_charge_countries": [str(c).upper() for c in s.get("reverse_charge_countries") or ()],
+        "fields": fields,
+    }
+
+
+def _buyer(customer: Mapping[str, Any] | None, details: Mapping[str, Any] | None, t: Callable[..., str],
+           resident: bool, reverse_charge_countries: list[str]) -> dict[str, Any]:
+    c = customer or {}
+    d = details or {}
+    country = _text(c.get("country")).upper()
+    address = " ".join(x for x in (_text(c.get("address")), f"({country})" if country else "") if x)
+    if resident:
+        fields = [
+            (t("field.legal_name"), _text(c.get("legal_name"))),
+            (t("field.address"), address),
+            (t("field.tin"), _text(c.get("tin"))),
+            (t("field.vat_code"), _text(d.get("vat_registration_code"))),
+            (t("field.account_plain"), _text(c.get("bank_account"))),
+            (t("field.bank"), _text(c.get("bank_name"))),
+            (t("field.mfo"), _text(c.get("bank_code"))),
+        ]
+        reverse_charge = False
+    else:
+        # What the CDM calls "tin" is, for an EU or UK business, its VAT number (it starts with the
+        # country's letters): label it so (documents.md, "Foreign customers"); otherwise a tax ID.
+        tin = _text(c.get("tin"))
+        vat_number = _text(d.get("vat_number")) or (tin if country and tin.replace(" ", "").upper()
+                                                      .startswith(country) else "")
+        reverse_charge = bool(vat_number) and country in reverse_charge_countries
+        fields = [
+            (t("field.legal_name"), _text(c.get("legal_name"))),
+            (t("field.address"), address),
+            (t("field.vat_number"), vat_number + (f" — {t('reverse_charge')}" if reverse_charge else ""))
+            if vat_number else (t("field.tax_id"), tin),
+            (t("field.bank"), _text(c.get("bank_name"))),
+            (t("field.account_plain"), _text(c.get("bank_account"))),
+            (t("field.bank_code"), _text(c.get("bank_code"))),
+            (t("field.swift"), _text(c.get("swift"))),
+            (t("field.email"), _text(c.get("email"))),
+        ]
+    return {
+        "name": _text(c.get("name")) or _text(c.get("legal_name")),
+        "signer_name": _text(c.get("signer_name")),
+        "signer_position": _text(c.get("signer_position")),
+        "chief_accountant": _text(d.get("chief_accountant")),
+        "reverse_charge": reverse_charge,
+        "fields": fields,
+    }
+
+
+def _lines(view: Mapping[str, Any], t: Callable[..., str], language: str, resident: bool,
+           codes: Mapping[str, Any], units: Mapping[str, Any]) -> tuple[list[dict[str, Any]], bool]:
+    lines = list(view.get("lines") or ())
+    vat_rate = _decimal(view.get("vat_rate")) or Decimal(0)
+    amounts = [_decimal(line.get("amount")) or Decimal(0) for line in lines]
+    vat_total = _decimal(view.get("vat_amount"))
+    vats, adjusted = line_vat(amounts, vat_rate, vat_total if vat_total is not None else Decimal(0)) \
+        if resident and lines else ([Decimal(0)] * len(lines), False)
+    period = format_period(view.get("period"), language)
+    retainer = _retainer(view, language)
+    printed = []
+    for line, amount, vat in zip(lines, amounts, vats):
+        unit = _text(line.get("unit"))
+        category = _text(line.get("category"))
+        description = _text(line.get("description")) or category
+        if description == category:
+            description = category_name(language, category)
+        if unit == "month" and retainer:  # a retainer shows hours included, used and overage (documents.md)
+            description = f"{description}. {t('line.retainer', **retainer)}"
+        if unit == "fixed" and period:  # a fixed-price line names its instalment (documents.md)
+            description = t("line.instalment", description=description, period=period)
+        mxik = codes.get(category) if isinstance(codes.get(category), Mapping) else {}
+        unit_code = units.get(unit) if isinstance(units.get(unit), Mapping) else {}
+        printed.append({
+            "position": _text(line.get("position")),
+            "description": description,
+            "category": category,
+            "mxik_code": _text(mxik.get("code")),
+            "mxik_name": _text(mxik.get("name")),
+            "quantity": format_money(line.get("quantity"), language),
+            "unit": _text(unit_code.get("name")) if resident and unit_code.get("name") else t(f"unit.{unit}")
+            if unit else "",
+            "unit_code": _text(unit_code.get("code")),
+            "unit_price": format_money(line.get("unit_price"), language),
+            "amount": format_money(amount, language),
+            "vat_rate": format_rate(vat_rate),
+            "vat_amount": format_money(vat, language),
+            "with_vat": format_money(amount + vat, language),
+            "negative": _is_negative(amount),
+        })
+    return printed, adjusted
+
+
+def _retainer(view: Mapping[str, Any], language: str) -> dict[str, str] | None:
+    """Included, used and overage hours of a support retainer (SUP): ``included`` is the contract's
+    allowance (``view["retainer_allowance"]``, when known), ``used`` the hours the fee covered
+    (``included_hours.hours`` of the prefill), the overage the hours billed on the hourly lines."""
+    covered = view.get("included_hours") or {}
+    hours = view.get("hours") or {}
+    if view.get("deal_type") != "SUP" or not isinstance(covered, Mapping):
+        return None
+    used = _decimal(covered.get("hours"))
+    overage = _decimal(hours.get("billed")) if isinstance(hours, Mapping) else None
+    if used is None:
+        return None
+    allowance = _decimal(view.get("retainer_allowance"))
+    return {"included": format_money(allowance, language) if allowance is not None else "—",
+            "used": format_money(used, language), "overage": format_money(overage or 0, language)}
+
+
+def _timesheet(sheet: Mapping[str, Any] | None, t: Callable[..., str], language: str,
+               lines: list[Mapping[str, Any]], left_out: Mapping[str, Any] | None = None) -> dict[str, Any] | None:
     if not sheet or not sheet.get("employees"):
         return None
 
     def figures(f: Mapping[str, Any]) -> dict[str, Any]:
-        return {"worklogs": _text(f.get("worklogs")), "logged_hours": format_hours(f.get("logged_hours")),
-                "billed_hours": format_hours(f.get("billed_hours"))}
+        return {"worklogs": _text(f.get("worklogs")), "logged": format_minutes(int(f.get("logged_minutes") or 0)),
+                "billed": format_minutes(int(f.get("billed_minutes") or 0))}
 
+    multiplied = any((_decimal(line.get("multiplier")) or Decimal(1)) != 1 for line in lines)
+    adjustments = sheet.get("adjustments") or {}
+    legend = [t("appendix.legend_base")]
+    if adjustments.get("raised_worklogs"):
+        legend.append(t("appendix.legend_raised", count=adjustments["raised_worklogs"],
+                        minutes=format_minutes(int(adjustments.get("raised_minutes") or 0))))
+    if adjustments.get("unbilled_minutes"):
+        legend.append(t("appendix.legend_cut", minutes=format_minutes(int(adjustments["unbilled_minutes"]))))
+    over = (left_out or {}).get("over_limit") if isinstance(left_out, Mapping) else None
+    if isinstance(over, Mapping) and (_decimal(over.get("hours")) or 0) > 0:
+        legend.append(t("appendix.legend_over_limit", hours=format_money(over.get("hours"), language),
+                        count=_text(over.get("count"))))
+    if multiplied:
+        legend.append(t("appendix.legend_multiplier"))
+    legend.append(t("appendix.legend_sums"))
     return {
         "employees": [{"employee": _text(group.get("employee")) or "(unknown)",
-                       "rows": [{"issue_key": _text(row.get("issue_key")), **figures(row)}
+                       "rows": [{"issue_key": _text(row.get("issue_key")), "line": _text(row.get("line")),
+                                 "category": category_name(language, _text(row.get("category"))), **figures(row)}
                                 for row in group.get("rows") or ()],
                        "subtotal": figures(group.get("subtotal") or {})}
                       for group in sheet["employees"]],
         "total": figures(sheet.get("total") or {}),
+        "by_line": [t("appendix.by_line_row", line=row["line"], category=category_name(language, row["category"]),
+                      minutes=format_minutes(int(row["billed_minutes"])),
+                      hours=format_money(Decimal(int(row["billed_minutes"])) / 60, language))
+                    for row in sheet.get("by_line") or ()],
+        "legend": " ".join(legend),
+    }
+
+
+def _credit(view: Mapping[str, Any], t: Callable[..., str], language: str, currency: str) -> dict[str, Any] | None:
+    original = view.get("corrects") or {}
+    if view.get("kind") != "credit_note":
+        return None
+    total = _decimal(view.get("total"))
+    remaining = _decimal(original.get("remaining"))
+    return {
+        "number": _text(original.get("number") or view.get("corrects_number")),
+        "date": format_date(original.get("issue_date"), language),
+        "amount": format_money(original.get("total"), language),
+        "credited": format_money(abs(total), language) if total is not None else "",
+        "remaining": format_money(remaining, language) if remaining is not None else "",
+        "currency": currency,
     }
 
 
 def invoice_context(view: Mapping[str, Any], seller: Mapping[str, Any] | None,
-                    timesheet: Mapping[str, Any] | None = None) -> dict[str, Any]:
-    """What the templates read, every value already text (exposed for tests and the quote template)."""
+                    timesheet: Mapping[str, Any] | None = None,
+                    documents: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """What the templates read, every value already text (exposed for tests and the quote template).
+
+    ``documents``: the settings ``mxik_codes``, ``unit_codes`` and ``customer_details`` (keyed by
+    customer_key), any of them missing."""
+    settings = documents or {}
+    customer = view.get("customer") or {}
+    resident = is_resident(customer)
+    language = "ru" if resident else "en"
+    t = translator(language)
     kind = view.get("kind") or "invoice"
+    credit_note = kind == "credit_note"
     currency = _text(view.get("currency"))
     number = _text(view.get("number"))
     status = _text(view.get("status"))
-    title = TITLE_OF_KIND.get(kind, "Invoice")
+    title = t(f"title.{kind}") if kind in TEMPLATE_OF_KIND else t("title.invoice")
     contract = view.get("contract") or {}
+    contract_number = _text(contract.get("number") or view.get("contract_number"))
+    contract_date = format_date(contract.get("date") or view.get("contract_date"), language)
     total = _decimal(view.get("total"))
+    seller_ctx = _seller(seller, currency, t, resident)
+    details_map = settings.get("customer_details") or {}
+    details = details_map.get(_text(view.get("customer_key")) or _text(customer.get("customer_key"))) or {}
+    buyer = _buyer(customer, details, t, resident, seller_ctx["reverse_charge_countries"])
+    lines, vat_adjusted = _lines(view, t, language, resident, settings.get("mxik_codes") or {},
+                                 settings.get("unit_codes") or {})
+    vat_rate = _decimal(view.get("vat_rate"))
+    watermark = (t("watermark.cancelled") if status == "cancelled" else
+                 t("watermark.draft") if status == "draft" or not number else "")
+    reference = f"{title} {t('no', number=number)}" if number else t("ref.draft", title=title)
+    vat_basis = ""
+    if not resident and vat_rate is not None and vat_rate == 0:
+        vat_basis = seller_ctx["vat_exemption_basis"] or t("vat_basis_default")
+    account = seller_ctx["account"]
     return {
+        "lang": language,
+        "family": "resident" if resident else "foreign",
+        "t": t,
         "doc": {
             "kind": kind,
             "title": title,
             "number": number,
-            "reference": f"{title} {number}" if number else f"{title} (draft)",
-            "watermark": WATERMARKS.get(status) or ("" if number else WATERMARKS["draft"]),
+            "reference": reference,
+            "watermark": watermark,
             "corrects_number": _text(view.get("corrects_number")),
-            "issue_date": format_date(view.get("issue_date")),
-            "due_date": format_date(view.get("due_date")),
-            "period": format_period(view.get("period")),
-            "contract_number": _text(contract.get("number") or view.get("contract_number")),
-            "contract_date": format_date(contract.get("date") or view.get("contract_date")),
+            "issue_date": format_date(view.get("issue_date"), language),
+            # A credit note asks for no payment: no due date, no terms (documents.md, "Every invoice").
+            "due_date": "" if credit_note else format_date(view.get("due_date"), language),
+            "period": format_period(view.get("period"), language),
+            "contract_number": contract_number,
+            "contract_date": contract_date,
+            "contract": t("contract_ref", number=contract_number, date=contract_date) if contract_number else "",
             "currency": currency,
-            "payment_terms": _text(view.get("payment_terms")).rstrip("."),
+            "payment_terms": "" if credit_note else _text(view.get("payment_terms")).rstrip("."),
             "notes": _text(view.get("notes")),
         },
-        "seller": _seller(seller, currency),
-        "buyer": _buyer(view.get("customer")),
-        "lines": [_line(line) for line in view.get("lines") or ()],
+        "seller": seller_ctx,
+        "buyer": buyer,
+        "lines": lines,
         "totals": {
-            "subtotal": format_money(view.get("subtotal")),
+            "subtotal": format_money(view.get("subtotal"), language),
             "vat_rate": format_rate(view.get("vat_rate")),
-            "vat_amount": format_money(view.get("vat_amount")),
-            "total": format_money(total),
-            "total_abs": format_money(abs(total)) if total is not None else "",
-            "negative": _is_negative(total),
-            "words": _words(total, currency),
+            "vat_amount": format_money(view.get("vat_amount"), language),
+            "total": format_money(abs(total) if credit_note and total is not None else total, language),
+            "negative": _is_negative(total) and not credit_note,
+            # A credit note states what it credits: the amount, positive, in words without "minus".
+            "words": _words(abs(total) if credit_note and total is not None else total, currency, language),
+            "vat_basis": vat_basis,
+            "reverse_charge": buyer["reverse_charge"],
+            "vat_adjusted": vat_adjusted,
+            "with_vat": format_money(view.get("total"), language),
         },
-        "timesheet": _timesheet(timesheet),
+        "payment": {
+            "account": account,
+            "charges": t(f"payment.charges.{seller_ctx['bank_charges']}") if not resident else "",
+            "reference": t("payment.reference_text", number=number or "…", contract=contract_number,
+                           contract_date=contract_date) if contract_number else number,
+        },
+        "credit": _credit(view, t, language, currency),
+        "timesheet": _timesheet(timesheet, t, language, list(view.get("lines") or ()), view.get("left_out")),
     }
 
 
@@ -266,13 +488,14 @@ def _stylesheet():
 
 def render_template(name: str, **context: Any) -> str:
     """Any document template with the shared stylesheet inlined."""
+    context.setdefault("t", translator(context.get("lang", "en")))
     return _environment().get_template(name).render(stylesheet=_stylesheet(), **context)
 
 
 def invoice_html(view: Mapping[str, Any], seller: Mapping[str, Any] | None,
-                 timesheet: Mapping[str, Any] | None = None) -> str:
+                 timesheet: Mapping[str, Any] | None = None, documents: Mapping[str, Any] | None = None) -> str:
     """The printable HTML of an invoice or credit note (``view["kind"]``)."""
-    context = invoice_context(view, seller, timesheet)
+    context = invoice_context(view, seller, timesheet, documents)
     return render_template(TEMPLATE_OF_KIND.get(context["doc"]["kind"], "invoice.html"), **context)
 
 
@@ -287,22 +510,36 @@ def _pct(value: Any) -> str:
     return "" if number is None else format_rate(round_money(number))
 
 
-def quote_context(snapshot: Mapping[str, Any], seller: Mapping[str, Any] | None,
-                  internal: bool = False) -> dict[str, Any]:
-    """What ``quote.html`` reads: the snapshot as ``GET /api/calculator/snapshots/{id}`` returns it."""
+def quote_context(snapshot: Mapping[str, Any], seller: Mapping[str, Any] | None, internal: bool = False,
+                  customer: Mapping[str, Any] | None = None,
+                  details: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """What ``quote.html`` reads: the snapshot as ``GET /api/calculator/snapshots/{id}`` returns it, the
+    invoicing entity (the ``company`` setting, the same seller as on the invoices) and the client the
+    quote is for (the application's customer, when the snapshot names one).
+
+    A quote follows documents.md "Every invoice": a client block, no internal keys (the application key
+    stays in the system), no zero-hour lines, and the VAT rule of the invoice it announces (the rate is
+    the application's, ``services.calculator``; 0 % for a foreign client, with its legal basis)."""
     from datetime import timedelta
 
     from .domain.margin_chart import margin_chart_svg
     from markupsafe import Markup
 
+    t = translator("en")
     inputs = snapshot.get("inputs") or {}
     results = snapshot.get("results") or {}
     currency = _text(snapshot.get("currency") or results.get("currency"))
     number = _text(snapshot.get("quote_number"))
     created = snapshot.get("created_at")
     created_day = created.date() if isinstance(created, datetime) else None
-    by_role = list(results.get("by_role") or ())
+    by_role = [row for row in results.get("by_role") or () if (_decimal(row.get("hours")) or 0) != 0]
     total = _decimal(results.get("total"))
+    seller_ctx = _seller(seller, currency, t, False)
+    buyer = _buyer(customer, details, t, False, seller_ctx["reverse_charge_countries"]) if customer else None
+    vat_rate = _decimal(inputs.get("vat_rate"))
+    vat_basis = ""
+    if customer and not is_resident(customer) and vat_rate == 0:
+        vat_basis = seller_ctx["vat_exemption_basis"] or t("vat_basis_default")
 
     def rate(row: Mapping[str, Any]) -> str:
         hours, revenue = _decimal(row.get("hours")), _decimal(row.get("revenue"))
@@ -314,21 +551,23 @@ def quote_context(snapshot: Mapping[str, Any], seller: Mapping[str, Any] | None,
 
     discount = _decimal(inputs.get("discount_pct"))
     return {
+        "lang": "en",
+        "t": t,
         "doc": {
             "kind": "quote",
-            "title": "Quote",
+            "title": t("title.quote"),
             "number": number,
-            "reference": f"Quote {number}",
+            "reference": f"{t('title.quote')} {number}",
             "watermark": "",
             "issue_date": format_date(created),
             "valid_until": format_date(created_day + timedelta(days=QUOTE_VALID_DAYS)) if created_day else "",
             "valid_days": QUOTE_VALID_DAYS,
             "currency": currency,
-            "application_key": _text(snapshot.get("application_key")),
             "discount": format_rate(discount) if discount and results.get("pricing") == "bill_rates" else "",
             "internal": internal,
         },
-        "seller": _seller(seller, currency),
+        "seller": seller_ctx,
+        "buyer": buyer,
         "lines": [{"position": str(i), "role": _text(row.get("role")), "hours": format_hours(row.get("hours")),
                    "rate": rate(row), "amount": format_money(row.get("revenue"))}
                   for i, row in enumerate(by_role, start=1)],
@@ -340,6 +579,8 @@ def quote_context(snapshot: Mapping[str, Any], seller: Mapping[str, Any] | None,
             "vat_amount": format_money(results.get("vat")),
             "total": format_money(total),
             "words": _words(total, currency),
+            "vat_basis": vat_basis,
+            "reverse_charge": bool(buyer and buyer["reverse_charge"]),
         },
         # Only the internal copy carries cost, overhead and margin (quote_html's docstring).
         "analysis": {
@@ -361,7 +602,8 @@ def quote_context(snapshot: Mapping[str, Any], seller: Mapping[str, Any] | None,
     }
 
 
-def quote_html(snapshot: Mapping[str, Any], seller: Mapping[str, Any] | None, internal: bool = False) -> str:
+def quote_html(snapshot: Mapping[str, Any], seller: Mapping[str, Any] | None, internal: bool = False,
+               customer: Mapping[str, Any] | None = None, details: Mapping[str, Any] | None = None) -> str:
     """The printable HTML of a saved quote.
 
     A quote goes to the client, and the client must not see what the work costs us: the default
@@ -372,4 +614,4 @@ def quote_html(snapshot: Mapping[str, Any], seller: Mapping[str, Any] | None, in
     An explicit flag rather than an always-present second page: a PDF is forwarded whole, and a page
     one forgets to remove is a leak.
     """
-    return render_template("quote.html", **quote_context(snapshot, seller, internal))
+    return render_template("quote.html", **quote_context(snapshot, seller, internal, customer, details))

@@ -41,7 +41,8 @@ def _trace(line_no: int, employees: int, issues: int) -> list[dict]:
     minutes = cycle([45, 90, 30, 120, 75, 60, 15, 240])
     for e in range(employees):
         for i in range(issues):
-            if (e + i + line_no) % 5 == 0:
+            # An issue has one type, so its worklogs land on one invoice line (one category).
+            if (e + i + line_no) % 5 == 0 or i % 3 != (line_no - 1) % 3:
                 continue
             billed = next(minutes)
             worklog_id = line_no * 10_000 + e * 100 + i

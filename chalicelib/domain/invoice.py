@@ -176,3 +176,117 @@ def parse_if_match(value: str | None) -> int | None:
 
 def etag(version: int) -> str:
     return f'"{version}"'
+
+
+# --- document rules (/work/shared/references/documents.md) ----------------------------------------
+
+RESIDENT_COUNTRY = "UZ"
+# The ISO 4217 numeric code an Uzbek account number carries in digits 6-8 (20-digit "r/s" accounts):
+# 20208 840 ... is a USD account, 20208 000 ... a soum one. Used to refuse a soum account set as "USD".
+CURRENCY_NUMERIC = {"UZS": "000", "USD": "840", "EUR": "978", "RUB": "643", "GBP": "826", "CHF": "756"}
+ISSUE_DATE_RULES = ("period_end", "today")
+
+
+def is_resident(customer: Mapping[str, Any] | None) -> bool:
+    """A resident of Uzbekistan (DESIGN §2): the Russian document family, delivered through Didox."""
+    return bool(customer) and str(customer.get("country") or "").strip().upper() == RESIDENT_COUNTRY
+
+
+def account_matches_currency(account: str, currency: str) -> bool:
+    """False only when the number says it is in another currency (a 20-digit Uzbek account); an IBAN or a
+    foreign account number carries no currency and is taken as configured."""
+    digits = account.replace(" ", "")
+    code = CURRENCY_NUMERIC.get(currency)
+    if len(digits) == 20 and digits.isdigit() and code is not None:
+        return digits[5:8] == code
+    return True
+
+
+def payment_account(company: Mapping[str, Any] | None, currency: str) -> dict[str, str] | None:
+    """The seller's account for an invoice in ``currency``, never one in another currency (documents.md,
+    "Payment block": never a soum account labelled USD).
+
+    ``company.currency_accounts[currency]`` (an object ``{account, bank_name?, swift?, intermediary_bank?,
+    intermediary_swift?, intermediary_account?}``, or the account number alone) wins; the main
+    ``bank_account`` is used only when it is in that currency (a soum account for UZS). None: no account.
+    """
+    c = company or {}
+    accounts = c.get("currency_accounts") or {}
+    entry = accounts.get(currency) if isinstance(accounts, Mapping) else None
+    if isinstance(entry, str):
+        entry = {"account": entry}
+    if isinstance(entry, Mapping) and str(entry.get("account") or "").strip():
+        found = {k: str(v).strip() for k, v in entry.items() if v is not None}
+    else:
+        main = str(c.get("bank_account") or "").strip()
+        main_currency = str(c.get("bank_account_currency") or "UZS").strip().upper()
+        if not main or main_currency != currency:
+            return None
+        found = {"account": main}
+    found.setdefault("bank_name", str(c.get("bank_name") or "").strip())
+    found.setdefault("swift", str(c.get("swift") or "").strip())
+    found.setdefault("bank_code", str(c.get("bank_code") or "").strip())
+    if not account_matches_currency(found["account"], currency):
+        return None
+    return found
+
+
+def check_documentable(header: Mapping[str, Any], lines: Sequence[Mapping[str, Any]],
+                       customer: Mapping[str, Any] | None, company: Mapping[str, Any] | None,
+                       mxik_codes: Mapping[str, Any] | None, unit_codes: Mapping[str, Any] | None) -> None:
+    """What the printed document needs before a number is given (422 naming the setting to fill in):
+    an account in the invoice's currency, and for a resident customer an MXIK code for every line's
+    category and a unit code for every line's unit (both compulsory on the e-invoice, documents.md
+    "Resident customers"; set by the accountant per kind of service, never guessed here)."""
+    currency = str(header.get("currency") or "")
+    problems = []
+    if payment_account(company, currency) is None:
+        problems.append({"field": "currency", "setting": f"company.currency_accounts.{currency}",
+                         "problem": f"no bank account in {currency} is configured (PUT /api/settings/company "
+                                    f"with currency_accounts.{currency}); a document is never printed with an "
+                                    "account in another currency"})
+    if is_resident(customer):
+        codes = mxik_codes or {}
+        units = unit_codes or {}
+        for category in sorted({str(line.get("category") or "") for line in lines}):
+            if not (isinstance(codes.get(category), Mapping) and codes[category].get("code")):
+                problems.append({"field": "lines.category", "setting": f"mxik_codes.{category}",
+                                 "problem": f"no MXIK (IKPU) code for the category {category!r}; "
+                                            "set it with PUT /api/settings/mxik_codes"})
+        for unit in sorted({str(line.get("unit") or "") for line in lines}):
+            if not (isinstance(units.get(unit), Mapping) and units[unit].get("code")):
+                problems.append({"field": "lines.unit", "setting": f"unit_codes.{unit}",
+                                 "problem": f"no unit of measure code for {unit!r}; "
+                                            "set it with PUT /api/settings/unit_codes"})
+    if problems:
+        raise ValidationFailed("the document cannot be issued: " + "; ".join(p["setting"] for p in problems)
+                               + " missing", details=problems)
+
+
+def issue_date_for(resident: bool, period_last_day: date, today: date, rule: str = "period_end") -> date:
+    """A resident's monthly invoice is dated within the service month, its last day (documents.md
+    "Timing"; setting ``resident_issue_date``: ``period_end`` or ``today``); a foreign one is dated the
+    day it is made, never before the month has ended."""
+    if resident and rule == "period_end":
+        return period_last_day
+    return max(today, period_last_day)
+
+
+def line_vat(amounts: Sequence[Decimal], vat_rate: Decimal, vat_total: Decimal) -> tuple[list[Decimal], bool]:
+    """Per-line VAT for the resident document: each line's amount × rate, half up to the tiyin; when those
+    do not add up to the invoice's VAT (charged once on the subtotal, billing rule 10) the difference, at
+    most a tiyin per line, goes to the lines with the largest rounding remainders. Returns the amounts and
+    whether any line was adjusted (the document then says so)."""
+    exact = [Decimal(a) * Decimal(vat_rate) / 100 for a in amounts]
+    rounded = [round_money(e) for e in exact]
+    difference = round_money(Decimal(vat_total) - sum(rounded, ZERO))
+    if difference == ZERO or not rounded:
+        return rounded, False
+    step = Decimal("0.01") if difference > 0 else Decimal("-0.01")
+    # Lines whose exact VAT lies furthest in the direction of the difference take a tiyin each.
+    order = sorted(range(len(exact)), key=lambda i: (exact[i] - rounded[i]) * (1 if step > 0 else -1),
+                   reverse=True)
+    count = int(abs(difference) / Decimal("0.01"))
+    for i in order[:count] if count <= len(order) else order:
+        rounded[i] += step
+    return rounded, True

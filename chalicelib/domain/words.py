@@ -1,4 +1,6 @@
-"""Amounts in words for printed invoices: "Twelve thousand three hundred forty-five US dollars and 60 cents".
+"""Amounts in words for printed invoices: "Twelve thousand three hundred forty-five US dollars and 60 cents"
+(English, foreign customers) or "Тридцать тысяч шестьсот сумов 02 тийина" (Russian, resident customers:
+the words must be in the document's language, /work/shared/references/documents.md "Language and format").
 
 American English short scale, no "and" inside the number, hyphenated tens ("forty-five"). The minor
 unit is written as two digits, as banks expect on payment documents ("and 05 cents"). A negative
@@ -81,3 +83,28 @@ def amount_in_words(amount: Decimal, currency: str) -> str:
     if negative:
         text = "minus " + text
     return text[0].upper() + text[1:]
+
+
+def amount_in_words_ru(amount: Decimal, currency: str) -> str:
+    """``Decimal("30600.02"), "UZS"`` → ``"Тридцать тысяч шестьсот сумов 02 тийина"``.
+
+    The number words and the case of the currency (сум / сума / сумов) come from num2words' Russian
+    module, a pure-Python dependency (pinned in requirements.txt) imported on first use; the minor unit
+    is written as two digits, as on the English side. A negative amount reads "минус ...".
+    """
+    if not isinstance(amount, Decimal):
+        raise TypeError(f"amount must be a Decimal, got {type(amount).__name__}")
+    if currency not in CURRENCY_WORDS:
+        raise ValueError(f"no words for currency {currency!r}")
+    value = round_money(amount)
+    if abs(value) >= _LIMIT:
+        raise ValueError(f"{value} is too large to write in words")
+    from num2words import num2words
+
+    text = num2words(value, lang="ru", to="currency", currency=currency, cents=False).replace(", ", " ")
+    return text[0].upper() + text[1:]
+
+
+def words_for(amount: Decimal, currency: str, language: str) -> str:
+    """The amount in words in the document's language (``"ru"`` or ``"en"``)."""
+    return amount_in_words_ru(amount, currency) if language == "ru" else amount_in_words(amount, currency)

@@ -363,6 +363,7 @@ class BillingConfiguration:
     exclusions: tuple[EmployeeExclusion, ...] = ()
     settings: BillingSettings = field(default_factory=BillingSettings)
     payment_terms_days: int = 10
+    resident_issue_date: str = "period_end"
 
 
 def _rate_rule(row: Mapping[str, Any]) -> RateRule:
@@ -388,7 +389,8 @@ def load_billing_configuration(conn_or_db: Any, application_key: str, period_fir
     (read in a transaction of its own). No permission check: the caller has done it."""
     def work(conn: Any) -> BillingConfiguration:
         store = _store()
-        stored = store.settings(conn, ["category_map", "payment_terms_days", "rounding_increment_minutes"])
+        stored = store.settings(conn, ["category_map", "payment_terms_days", "rounding_increment_minutes",
+                                       "resident_issue_date"])
         return BillingConfiguration(
             rules=tuple(_rate_rule(r) for r in store.rate_rules_overlapping(
                 conn, application_key, period_first_day, period_last_day)),
@@ -396,8 +398,9 @@ def load_billing_configuration(conn_or_db: Any, application_key: str, period_fir
             exclusions=tuple(_exclusion(r) for r in store.exclusions_overlapping(
                 conn, application_key, period_first_day, period_last_day)),
             settings=BillingSettings.from_mapping(
-                {k: v for k, v in stored.items() if k != "payment_terms_days"}),
+                {k: v for k, v in stored.items() if k not in ("payment_terms_days", "resident_issue_date")}),
             payment_terms_days=int(stored.get("payment_terms_days", 10)),
+            resident_issue_date=str(stored.get("resident_issue_date") or "period_end"),
         )
 
     return conn_or_db.run(work) if hasattr(conn_or_db, "run") else work(conn_or_db)

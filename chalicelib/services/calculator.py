@@ -77,11 +77,14 @@ def save_snapshot(principal: Principal, body: Any, year: int | None = None,
 
     authorize(principal, "save_quotes")
     request = parse(cs.SnapshotRequest, body)
-    quote_input, result = _price(request)
     c = container.current()
-    if request.application_key is not None and c.clickhouse.application(request.application_key) is None:
-        raise NotFound(f"no application {request.application_key!r}",
-                       details={"application_key": request.application_key})
+    if request.application_key is not None:
+        application = c.clickhouse.application(request.application_key)
+        if application is None:
+            raise NotFound(f"no application {request.application_key!r}",
+                           details={"application_key": request.application_key})
+        request = _with_invoice_vat(request, application.vat_rate)
+    quote_input, result = _price(request)
     store = _store()
     guard = idempotency.Guard.of(principal, idempotency_key, "calculator-snapshot", body)
 
@@ -99,6 +102,21 @@ def save_snapshot(principal: Principal, body: Any, year: int | None = None,
     except idempotency.Replayed as replay:
         return replay.response or _snapshot_view(c.db.run(lambda conn: store.load_snapshot(conn, replay.resource_id)))
     return guard.remember(_snapshot_view(row))
+
+
+def _with_invoice_vat(request: "cs.SnapshotRequest", vat_rate) -> "cs.SnapshotRequest":
+    """A quote for an application charges the VAT its invoices will (documents.md: "follows the same VAT
+    rule as the invoice would"): the contract's rate (12 % for a resident, 0 % for a foreign client).
+    Left out, it is taken from the contract; given and different, the request is refused (422) rather
+    than quietly re-priced."""
+    from decimal import Decimal
+
+    if "vat_rate" in request.model_fields_set:
+        if request.vat_rate != vat_rate:
+            raise _invalid("vat_rate", f"the application's invoices charge VAT at {vat_rate}%; a quote for it "
+                                       f"must use the same rate (or leave vat_rate out)", "vat_rule")
+        return request
+    return request.model_copy(update={"vat_rate": Decimal(format(Decimal(vat_rate).normalize(), "f"))})
 
 
 def get_snapshot(principal: Principal, snapshot_id: str) -> dict[str, Any]:
@@ -121,8 +139,17 @@ def quote_pdf(principal: Principal, snapshot_id: str, internal: bool = False) ->
 
     snapshot = get_snapshot(principal, snapshot_id)
     c = container.current()
-    seller = c.db.run(lambda conn: settings_store.settings(conn, ["company"])).get("company") or {}
-    pdf = renderer_for(c.settings).render(quote_html(snapshot, seller, internal=internal))
+    settings = c.db.run(lambda conn: settings_store.settings(conn, ["company", "customer_details"]))
+    customer = details = None
+    if snapshot.get("application_key"):  # the client block: who the quote is for
+        from .invoices import customer_view
+
+        application = c.clickhouse.application(snapshot["application_key"])
+        if application is not None:
+            customer = customer_view(c.clickhouse.customer(application.customer_key))
+            details = (settings.get("customer_details") or {}).get(application.customer_key)
+    pdf = renderer_for(c.settings).render(quote_html(snapshot, settings.get("company") or {}, internal=internal,
+                                                     customer=customer, details=details))
     return pdf, f"{snapshot['quote_number']}{'-internal' if internal else ''}.pdf"
 
 

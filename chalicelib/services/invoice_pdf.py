@@ -16,29 +16,56 @@ log = logging.getLogger(__name__)
 RENDER_JOB = "render_pdf"
 
 
+DOCUMENT_SETTINGS = ("company", "mxik_codes", "unit_codes", "customer_details")
+
+
 def _document(conn, invoice_id: str) -> tuple[dict[str, Any], dict[str, Any]]:
-    """The invoice as the templates read it (lines with their traces) and the seller (``company``)."""
+    """The invoice as the templates read it (lines with their traces; for a credit note the original's
+    number, date, total and the balance left after the finalized credit notes) and the document settings
+    (``company`` is the seller)."""
     from ..adapters import billing_config_store as settings_store
     from ..adapters import invoice_store as store
+    from ..domain.invoice import credit_room
     from .invoices import invoice_view
 
     view = invoice_view(store.load_invoice(conn, invoice_id, with_trace=True))
     if view["corrects_id"]:
-        view["corrects_number"] = store.load_invoice(conn, view["corrects_id"])["number"]
-    seller = settings_store.settings(conn, ["company"]).get("company") or {}
-    return view, seller
+        original = store.load_invoice(conn, view["corrects_id"])
+        view["corrects_number"] = original["number"]
+        # The balance after this note: the original less every credit note that counts (finalized, not
+        # cancelled), this one included even while it is a draft being previewed.
+        credited = [c["total"] for c in store.corrections_of(conn, original["id"])
+                    if c["id"] != invoice_id and c["number"] is not None and c["status"] != "cancelled"]
+        view["corrects"] = {"number": original["number"], "issue_date": original["issue_date"],
+                            "total": original["total"],
+                            "remaining": credit_room(original["total"], [*credited, view["total"]])}
+    if view["deal_type"] == "SUP":
+        view["retainer_allowance"] = _allowance(view["application_key"])
+    settings = settings_store.settings(conn, list(DOCUMENT_SETTINGS))
+    return view, settings
 
 
-def _html(view: dict[str, Any], seller: dict[str, Any]) -> str:
+def _allowance(application_key: str):
+    """The SUP contract's included hours, printed beside the retainer line; the document is rendered
+    without it (a dash) when ClickHouse cannot be read."""
+    try:
+        application = container.current().clickhouse.application(application_key)
+    except Exception:  # noqa: BLE001 - a missing figure on the line beats no PDF at all
+        log.warning("included hours unavailable for %s", application_key, exc_info=True)
+        return None
+    return application.included_hours if application is not None else None
+
+
+def _html(view: dict[str, Any], settings: dict[str, Any]) -> str:
     from ..documents import invoice_html
     from ..domain.timesheet import timesheet
 
-    return invoice_html(view, seller, timesheet(view["lines"]))
+    return invoice_html(view, settings.get("company") or {}, timesheet(view["lines"]), settings)
 
 
 def html_of(invoice_id: str) -> tuple[dict[str, Any], str]:
-    view, seller = container.current().db.run(lambda conn: _document(conn, invoice_id))
-    return view, _html(view, seller)
+    view, settings = container.current().db.run(lambda conn: _document(conn, invoice_id))
+    return view, _html(view, settings)
 
 
 def render_and_store(invoice_id: str) -> str | None:
@@ -50,14 +77,14 @@ def render_and_store(invoice_id: str) -> str | None:
     from ..adapters import jobs_store
     from ..adapters.pdf import renderer_for
 
-    view, seller = container.current().db.run(lambda conn: _document(conn, invoice_id))
+    view, settings = container.current().db.run(lambda conn: _document(conn, invoice_id))
     if view["number"] is None or view["status"] in ("draft", "cancelled"):
         return None
     if view["pdf_sha256"]:  # already stored: no template, no render
         return view["pdf_sha256"]
     renderer = renderer_for(container.current().settings)
     with observability.timed("PdfRenderTime", renderer=type(renderer).__name__, kind=view["kind"]):
-        pdf = renderer.render(_html(view, seller))
+        pdf = renderer.render(_html(view, settings))
     digest = hashlib.sha256(pdf).hexdigest()
 
     def save(conn) -> str | None:

@@ -25,6 +25,7 @@ class Prefill:
     customer: Customer | None
     result: DraftResult
     payment_terms_days: int
+    issue_date_rule: str = "period_end"  # setting resident_issue_date (domain.invoice.issue_date_for)
 
 
 def _period_and_key(body: Any) -> tuple[str, Period]:
@@ -53,7 +54,7 @@ def compute_prefill(application_key: str, period: Period, *, with_trace: bool = 
                 application, period, plan, reader.worklog_totals(plan, period.first_day, period.last_day),
                 settings=config.settings, data_as_of=application.updated_at)
             return Prefill(application, reader.customer(application.customer_key), result,
-                           config.payment_terms_days)
+                           config.payment_terms_days, config.resident_issue_date)
     active = application.is_active_between(period.first_day, period.last_day)
     # Reading and pricing a month allocate a few objects per worklog (hundreds of thousands in the largest
     # application-month), all alive until the draft is built. CPython's cyclic collector would walk them,
@@ -76,7 +77,7 @@ def compute_prefill(application_key: str, period: Period, *, with_trace: bool = 
         if resume_gc:
             gc.enable()
     customer = reader.customer(application.customer_key)
-    return Prefill(application, customer, result, config.payment_terms_days)
+    return Prefill(application, customer, result, config.payment_terms_days, config.resident_issue_date)
 
 
 
@@ -149,7 +150,10 @@ def save_prefill(actor: Principal, application_key: str, period: Period, today=N
     from ..adapters import invoice_store
 
     prefill = prefill or compute_prefill(application_key, period)
-    issue_date = today or max(date.today(), period.last_day)
+    from ..domain.invoice import issue_date_for
+
+    resident = prefill.customer is not None and prefill.customer.is_resident
+    issue_date = issue_date_for(resident, period.last_day, today or date.today(), prefill.issue_date_rule)
     header, lines, event = _draft_rows(prefill, actor, issue_date)
     return container.current().db.run(lambda conn: invoice_store.insert_invoice(conn, header, lines, event))
 

@@ -141,6 +141,9 @@ def finalize(principal: Principal, invoice_id: str, if_match: str | None, body: 
                         if c["number"] is not None and c["status"] != "cancelled" and c["id"] != invoice_id]
             room = rules.credit_room(original["total"], credited)
         rules.check_finalizable(invoice["kind"], invoice, invoice["lines"], credit_room=room)
+        printed = settings_store.settings(conn, ["company", "mxik_codes", "unit_codes"])
+        rules.check_documentable(invoice, invoice["lines"], snapshot, printed.get("company"),
+                                 printed.get("mxik_codes"), printed.get("unit_codes"))
         from .integrations import e_invoice_problems
 
         problems = e_invoice_problems(conn, invoice, snapshot)  # a resident's e-invoice must be buildable

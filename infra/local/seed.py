@@ -1204,19 +1204,53 @@ COMPANY = {
     "legal_name": "\"PROXIMA OPS\" MChJ",
     "tin": "309512874",
     "vat_registration_code": "326060012874",
+    "vat_status": "плательщик НДС (сертификат действителен)",
     "country": "UZ",
     "address": "100084, Toshkent sh., Yunusobod tumani, Amir Temur shoh ko'chasi, 108, 7-qavat",
     "bank_name": "ATB \"Turon Kapital Bank\" Yunusobod filiali",
-    "bank_account": "20208000805123456001",
+    "bank_account": "20208000805123456001",  # soum: currency digits 6-8 are 000
     "bank_code": "01071",  # MFO
     "swift": "TKBKUZ22",
-    "currency_accounts": {"USD": "20208840905123456001", "EUR": "20208978505123456001"},
+    # One account per invoice currency (digits 6-8: 840 USD, 978 EUR) with the correspondent bank that
+    # currency travels through (/work/shared/references/documents.md, "Payment block"). Demo values.
+    "currency_accounts": {
+        "USD": {"account": "20208840905123456001", "intermediary_bank": "Citibank N.A., New York, USA",
+                "intermediary_swift": "CITIUS33", "intermediary_account": "36129876"},
+        "EUR": {"account": "20208978505123456001", "intermediary_bank": "Commerzbank AG, Frankfurt am Main, Germany",
+                "intermediary_swift": "COBADEFF", "intermediary_account": "400887654300EUR"},
+    },
+    "bank_charges": "SHA",
+    "reverse_charge_countries": ["AT", "BE", "CY", "DE", "EE", "ES", "FI", "FR", "IE", "IT", "LT", "LU", "LV",
+                                 "NL", "PL", "PT"],
     "director": "Rustam Abdullayev",
     "director_position": "Direktor",
     "chief_accountant": "Gulnora Saidova",
     "email": "billing@proxima-ops.uz",
     "phone": "+998 71 205 18 40",
 }
+
+# MXIK (IKPU) service codes per line category and unit codes per line unit, as the accountant sets them
+# from the state classifier (tasnif.soliq.uz): the codes below are demo placeholders of the right shape
+# (17 digits; OKEI-style unit numbers), not looked-up values. documents.md: "set per kind of service ...
+# by the accountant, not guessed by software".
+_MXIK_DEV = {"code": "10201001001000000", "name": "Услуги по разработке программного обеспечения"}
+_MXIK_SUPPORT = {"code": "10202001001000000",
+                 "name": "Услуги по сопровождению и технической поддержке программного обеспечения"}
+_MXIK_CONSULTING = {"code": "10203001001000000", "name": "Консультационные услуги в области информационных технологий"}
+MXIK_CODES = {
+    "Development": _MXIK_DEV, "Fixed price": _MXIK_DEV, "Other work": _MXIK_DEV,
+    "Bug fixing": _MXIK_SUPPORT, "Incident response": _MXIK_SUPPORT, "Support requests": _MXIK_SUPPORT,
+    "Support retainer": _MXIK_SUPPORT, "Consulting": _MXIK_CONSULTING,
+}
+UNIT_CODES = {"hour": {"code": "356", "name": "час"}, "month": {"code": "362", "name": "месяц"},
+              "fixed": {"code": "876", "name": "усл. ед."}}
+
+
+def _customer_details(model: "Model") -> dict[str, dict[str, str]]:
+    """The buyers' VAT registration codes (12 digits; not in the CDM), deterministic per customer."""
+    # Demo rule: "3260" + the last 8 digits of the 9-digit TIN makes a 12-digit code.
+    return {c["customer_key"]: {"vat_registration_code": "3260" + c["tin"][-8:]}
+            for c in model.customers if c["country"] == "UZ" and len(c["tin"]) == 9}
 
 
 def _efaktura() -> dict[str, Any]:
@@ -1293,29 +1327,31 @@ def seed_postgres(dsn_or_conn: Any, *, seed: int = DEFAULT_SEED, today: date = D
     """Upsert the demo billing configuration; rows the seed owns are tagged ``demo:`` and updated in place.
 
     Takes a DSN (one transaction, committed) or an open psycopg connection (runs in a transaction block on it;
-    the caller's outer transaction, if any, decides). Settings other than ``company`` and ``invoice_prefix``
-    are left as they are.
+    the caller's outer transaction, if any, decides). Settings other than ``company``, ``invoice_prefix``,
+    ``mxik_codes``, ``unit_codes`` and ``customer_details`` are left as they are.
     """
     import psycopg
 
     model = build_model(seed, today)
     rules, exclusions, classifications = _demo_config(model)
+    settings = {"company": COMPANY, "invoice_prefix": "PRX", "mxik_codes": MXIK_CODES, "unit_codes": UNIT_CODES,
+                "customer_details": _customer_details(model), "efaktura": _efaktura()}
     if isinstance(dsn_or_conn, str):
         with psycopg.connect(dsn_or_conn) as conn:
-            result = _seed_postgres(conn, rules, exclusions, classifications)
+            result = _seed_postgres(conn, rules, exclusions, classifications, settings)
             conn.commit()
             return result
     with dsn_or_conn.transaction():
-        return _seed_postgres(dsn_or_conn, rules, exclusions, classifications)
+        return _seed_postgres(dsn_or_conn, rules, exclusions, classifications, settings)
 
 
 def _seed_postgres(conn: Any, rules: list[dict], exclusions: list[dict],
-                   classifications: list[tuple[str, str, str]]) -> dict[str, int]:
+                   classifications: list[tuple[str, str, str]], settings: dict[str, Any]) -> dict[str, int]:
     from psycopg.rows import tuple_row
     from psycopg.types.json import Jsonb
 
     cur = conn.cursor(row_factory=tuple_row)
-    for key, value in (("company", COMPANY), ("invoice_prefix", "PRX"), ("efaktura", _efaktura())):
+    for key, value in settings.items():
         cur.execute("INSERT INTO invoicing.app_settings (key, value) VALUES (%s, %s) "
                     "ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value, updated_at = now() "
                     "WHERE invoicing.app_settings.value IS DISTINCT FROM EXCLUDED.value", (key, Jsonb(value)))
@@ -1332,7 +1368,7 @@ def _seed_postgres(conn: Any, rules: list[dict], exclusions: list[dict],
                     "classification = EXCLUDED.classification, note = EXCLUDED.note, updated_at = now() "
                     "WHERE (invoicing.project_classifications.classification, invoicing.project_classifications.note)"
                     " IS DISTINCT FROM (EXCLUDED.classification, EXCLUDED.note)", (key, kind, note))
-    return {"settings": 3, "rate_rules": len(rules), "employee_exclusions": len(exclusions),
+    return {"settings": len(settings), "rate_rules": len(rules), "employee_exclusions": len(exclusions),
             "project_classifications": len(classifications)}
 
 

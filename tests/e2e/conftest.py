@@ -58,8 +58,9 @@ def tokens(api, users):
 
 
 @pytest.fixture
-def draft(api, tokens):
-    """A saved HR draft (TAPP-HR 2026-10: Development 4 h + Bug fixing 1 h at 45.00 EUR = 225.00)."""
+def draft(api, tokens, document_settings):
+    """A saved HR draft (TAPP-HR 2026-10: Development 4 h + Bug fixing 1 h at 45.00 EUR = 225.00), with the
+    settings a document needs to be finalized (``tests.conftest.DOCUMENT_SETTINGS``)."""
     status, data, _ = api.call("POST", "/api/invoices", {"application_key": "TAPP-HR", "period": "2026-10"},
                                token=tokens["accountant"])
     assert status == 201, data

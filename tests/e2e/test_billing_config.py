@@ -402,8 +402,12 @@ def test_company_setting_is_created_with_every_field(api, tokens, container):
                "swift": "KACHUZ22", "director": "B. Karimov"}
     status, data, _ = api.call("PUT", "/api/settings/company", {"value": company}, token=tokens["admin"])
     assert status == 200, data
-    expected = {**company, "vat_code": "", "vat_registration_code": "", "country": "", "currency_accounts": {},
-                "director_position": "", "chief_accountant": "", "email": "", "phone": "", "website": ""}
+    expected = {**company, "vat_code": "", "director_position": "", "chief_accountant": "", "email": "",
+                "phone": "", "website": "",
+                # issue 12: what the documents print (VAT registration, per-currency accounts, charges, VAT basis)
+                "vat_registration_code": "", "vat_status": "", "country": "UZ", "bank_account_currency": "UZS",
+                "currency_accounts": {}, "bank_charges": "SHA", "vat_exemption_basis": "",
+                "reverse_charge_countries": []}
     assert data == {"key": "company", "value": expected}
     status, data, _ = api.call("GET", "/api/settings", token=tokens["viewer"])
     assert data["company"] == expected
@@ -431,6 +435,12 @@ def test_company_setting_is_created_with_every_field(api, tokens, container):
     ("company", '{"value": {"name": "P"}}', 400, "value.legal_name"),
     ("company", '{"value": {"name": "P", "legal_name": "P LLC", "ceo": "x"}}', 400, "value.ceo"),
     ("company", '{"value": {"name": "", "legal_name": "P LLC"}}', 422, "value.name"),
+    # a soum account (currency digits 000) set as the USD account: refused, naming the field (issue 12)
+    ("company", '{"value": {"name": "P", "legal_name": "P LLC", "currency_accounts": {"USD": {"account": '
+                '"20208000805123456001"}}}}', 422, "value.currency_accounts"),
+    ("company", '{"value": {"name": "P", "legal_name": "P LLC", "currency_accounts": {"usd": {"account": "1"}}}}',
+     422, "value.currency_accounts.usd.[key]"),
+    ("mxik_codes", '{"value": {"Development": {"code": "12345", "name": "IT"}}}', 422, "value.Development.code"),
     ("favourite_colour", '{"value": "red"}', 422, "key"),
     ("invoice_prefix", '{}', 400, "value"),
     ("invoice_prefix", '{"value": "INV", "note": "x"}', 400, "note"),

@@ -177,3 +177,31 @@ def test_unknown_invoice_actions_are_404(api, tokens):
     status, data, _ = api.call("GET", "/api/invoices/00000000-0000-0000-0000-000000000000/events",
                                token=tokens["viewer"])
     assert_error(status, data, 404)
+
+
+def test_finalize_refuses_a_currency_without_an_account(api, tokens, draft, container):
+    """Issue 12: with no EUR account configured, finalize is a 422 naming the setting; nothing changes."""
+    from psycopg.types.json import Jsonb
+
+    from tests.conftest import DOCUMENT_SETTINGS
+
+    company = {**DOCUMENT_SETTINGS["company"], "currency_accounts": {"USD": {"account": "20208840905123456001"}}}
+    container.db.run(lambda conn: conn.execute(
+        "UPDATE invoicing.app_settings SET value = %s WHERE key = 'company'", (Jsonb(company),)))
+    status, data, _ = act(api, tokens["accountant"], draft["id"], "finalize")
+    assert status == 422, data
+    assert [p["setting"] for p in data["error"]["details"]] == ["company.currency_accounts.EUR"]
+    status, data, _ = api.call("GET", f"/api/invoices/{draft['id']}", token=tokens["viewer"])
+    assert (data["status"], data["number"]) == ("draft", None)
+
+
+def test_finalize_refuses_a_resident_invoice_without_mxik_codes(api, tokens, container, document_settings):
+    container.db.run(lambda conn: conn.execute("DELETE FROM invoicing.app_settings WHERE key = 'mxik_codes'"))
+    status, data, _ = api.call("POST", "/api/invoices", {"application_key": "TAPP-SUP", "period": "2026-10"},
+                               token=tokens["accountant"])
+    assert status == 201, data
+    # a resident's monthly invoice is dated the last day of the service month (documents.md "Timing")
+    assert data["issue_date"] == "2026-10-31"
+    status, refused, _ = act(api, tokens["accountant"], data["id"], "finalize")
+    assert status == 422, refused
+    assert all(p["setting"].startswith("mxik_codes.") for p in refused["error"]["details"])

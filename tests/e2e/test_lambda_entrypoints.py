@@ -41,7 +41,7 @@ def handler_of(functions, python_name: str) -> str:
 
 
 @pytest.fixture
-def aws(container, users, moto_url):
+def aws(container, users, moto_url, document_settings):
     """The queue, bucket and SES sender in moto; the services wired to them (as in the deployed stack)."""
     provisioned = provision_aws(moto_url)
     sqs = boto3.client("sqs", endpoint_url=moto_url, region_name=REGION)

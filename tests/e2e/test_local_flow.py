@@ -24,7 +24,7 @@ WAIT_SECONDS = 90  # an upper bound for the worker on a loaded 2-core machine, n
 
 
 @pytest.fixture
-def stack(container, users):
+def stack(container, users, document_settings):
     from infra.local.server import BackgroundServer
     from infra.local.side_effects import LocalSideEffects
 

@@ -39,8 +39,9 @@ def test_client_copy_states_the_price_and_hides_the_cost(api, tokens, snapshot):
     [text] = pages(data)
     # BODY (tests/e2e/test_calculator.py): revenue 6080.00, VAT 12 % 729.60, total 6809.60, cost 2860.00
     for printed in (snapshot["quote_number"], "Proxima Soft LLC", "6,080.00", "729.60", "6,809.60",
-                    "Six thousand eight hundred nine US dollars and 60 cents", "Reviewer <lead>"):
+                    "Six thousand eight hundred nine US dollars and 60 cents"):
         assert printed in text, printed
+    assert "Reviewer" not in text  # a zero-hour role is not quoted (issue 12)
     # Developer 100 h at 50 less 5 % = 47.50, 4,750.00
     assert "100.00 47.50 4,750.00" in text
     for internal in ("2,860.00", "3,220.00", "Margin", "INTERNAL", "overhead"):

@@ -16,6 +16,8 @@ from chalicelib.services import container as container_module
 from chalicelib.services import editing, invoice_pdf, lifecycle
 from tests.drafts import make_draft
 
+pytestmark = pytest.mark.usefixtures("document_settings")
+
 ACCOUNTANT = Principal(user_id="", email="accountant@test.local", role="accountant")
 
 

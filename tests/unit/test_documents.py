@@ -71,9 +71,13 @@ def test_invoice_prints_figures_parties_and_words():
         "Invoice", "No. PRX-2026-0042", "31 October 2026", "14 November 2026", "October 2026",
         "No. NL-2025/014 of 17 March 2025",
         # seller block, with the USD account of currency_accounts rather than the UZS one
-        "\"PROXIMA OPS\" MChJ", "309512874", "326060012874", "20208840905123456001", "01071", "TKBKUZ22",
-        # buyer block
-        "Nordlicht Logistics GmbH", "DE 298 765 432", "DE89 2005 0550 1234 5678 90", "HASPDEHHXXX",
+        "\"PROXIMA OPS\" MChJ", "309512874", "326060012874", "20208840905123456001", "TKBKUZ22",
+        # buyer block: an EU client's number is its VAT number, with the reverse-charge mention (issue 12)
+        "Nordlicht Logistics GmbH", "VAT number DE 298 765 432 — Reverse charge", "DE89 2005 0550 1234 5678 90",
+        "HASPDEHHXXX",
+        # the payment block of a foreign invoice (documents.md "Payment block")
+        "Beneficiary \"PROXIMA OPS\" MChJ", "Yunusobod tumani", ", Uzbekistan", "Intermediary bank Citibank N.A., New York",
+        "CITIUS33", "Bank charges SHA", "Payment reference Invoice PRX-2026-0042, contract No. NL-2025/014 of 17 March 2025",
         # lines: thousands separators, two places
         "200.25", "12,015.00", "Bug fixing — 1.5× rate", "3.67", "90.00", "330.60",
         # totals and words
@@ -81,8 +85,9 @@ def test_invoice_prints_figures_parties_and_words():
         "Thirteen thousand eight hundred twenty-seven US dollars and 07 cents",
         "Payment within 14 days of the invoice date", "PO 4711",
         "Rustam Abdullayev", "Gulnora Saidova", "Katrin Vogel", "Chief Financial Officer",
-        # timesheet appendix
-        "Appendix 1. Timesheet", "Bekzod G‘ulomov", "NORD-7", "200.25",
+        # timesheet appendix, in hours:minutes, tied to invoice line 1
+        "Appendix 1. Timesheet", "Bekzod G‘ulomov", "NORD-7", "1 · Development", "200:15",
+        "Line 1 · Development: 200:15 = 200.25 h",
     ]:
         assert expected in text, expected
     assert "20208000805123456001" not in text  # the UZS account is not where USD is paid
@@ -118,8 +123,9 @@ def test_missing_values_print_blank_not_fail():
     assert "Only name" in text and "None" not in text
     # details not on file are left out, not printed as empty labels; the payment sentence stays whole
     assert "TIN" not in text and "SWIFT" not in text
-    assert "to account" not in text
-    assert "Please pay 13,827.07 USD by 14 November 2026" in text and "quoting PRX-2026-0042" in text
+    # no account in the invoice's currency: none is printed, and the document says it cannot be issued
+    assert "Account (USD)" not in text
+    assert "No bank account in USD is configured" in text
 
 
 def test_draft_shows_a_label_and_watermark_instead_of_a_number():
@@ -140,10 +146,25 @@ def test_credit_note_title_reference_and_negative_amounts():
     text = text_of(html)
     assert "Credit note" in text and "No. CN-2026-0001" in text
     assert "Corrects invoice PRX-2026-0042" in text
-    assert "-12,015.00" in text and "Total credited, USD -13,827.07" in text
-    assert "Minus thirteen thousand eight hundred twenty-seven US dollars and 07 cents" in text
-    assert "by 13,827.07 USD" in text  # the settlement sentence states the size of the reduction
+    # the lines keep their sign; the total states what is credited, once, without a double negative
+    assert "-12,015.00" in text and "Amount credited, USD 13,827.07" in text
+    assert "Thirteen thousand eight hundred twenty-seven US dollars and 07 cents" in text
+    assert "Minus" not in text and "-13,827.07" not in text
+    # no due date, no payment terms on a credit note (documents.md "Every invoice")
+    assert "Due date" not in text and "Payment within" not in text and "Please pay" not in text
     assert '<td class="num negative">-12,015.00</td>' in html
+
+
+def test_credit_note_names_the_original_and_the_balance_left():
+    negated = [{**line, "quantity": -line["quantity"], "amount": -line["amount"]} for line in small_invoice()["lines"][1:]]
+    view = small_invoice(kind="credit_note", number="CN-2026-0001", corrects_number="PRX-2026-0042",
+                         lines=negated, subtotal=D("-330.60"), vat_amount=D("-39.67"), total=D("-370.27"),
+                         corrects={"number": "PRX-2026-0042", "issue_date": date(2026, 10, 31),
+                                   "total": D("13827.07"), "remaining": D("13456.80")})
+    text = text_of(invoice_html(view, SELLER))
+    for expected in ("Original invoice PRX-2026-0042 of 31 October 2026, total 13,827.07 USD",
+                     "Credited by this note 370.27 USD", "Balance of the invoice after this credit note 13,456.80 USD"):
+        assert expected in text, expected
 
 
 def test_no_appendix_without_trace():

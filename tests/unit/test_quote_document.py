@@ -35,11 +35,23 @@ def test_internal_copy_adds_the_chart_and_the_margins():
     assert "Developer <b>" not in html  # the role is text, never markup
 
 
-def test_a_zero_hour_role_has_no_rate_and_a_missing_date_prints_blank():
+def test_a_zero_hour_role_is_left_out_and_a_missing_date_prints_blank():
     data = snapshot()
     data["created_at"] = None
     context = quote_context(data, None)
-    assert [(line["hours"], line["rate"], line["amount"]) for line in context["lines"]] == [
-        ("100.00", "47.50", "4,750.00"), ("0.00", "", "0.00")]
+    assert [(line["role"], line["hours"], line["rate"], line["amount"]) for line in context["lines"]] == [
+        ("Developer <b>", "100.00", "47.50", "4,750.00")]
     assert context["doc"]["issue_date"] == context["doc"]["valid_until"] == ""
     assert context["analysis"] is None
+
+
+def test_client_block_no_internal_key_and_vat_basis_for_a_foreign_client():
+    data = snapshot()
+    data["inputs"]["vat_rate"] = "0"
+    customer = {"name": "Nordlicht", "legal_name": "Nordlicht GmbH", "country": "DE", "tin": "DE811234567",
+                "address": "Berlin"}
+    html = quote_html(data, {"name": "Proxima", "reverse_charge_countries": ["DE"]}, customer=customer)
+    for text in ("Customer", "Nordlicht GmbH", "VAT number", "DE811234567", "Reverse charge",
+                 "not subject to VAT in Uzbekistan"):
+        assert text in html, text
+    assert "ACME-SUP" not in html and "QA" not in html

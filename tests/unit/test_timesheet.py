@@ -1,13 +1,15 @@
-"""The timesheet appendix: hours by employee and issue from the lines' worklog trace.
+"""The timesheet appendix: time by employee, issue and invoice line from the lines' worklog trace.
 
-Expected hours are worked out by hand from the minutes in each case (minutes / 60, half up to 2 places).
+Issue 12 changed the figures on purpose: whole minutes (printed h:mm) instead of hours rounded per row,
+subtotals and totals added up from the printed rows, one row per invoice line. Expected figures are
+worked out by hand from the minutes in each case.
 """
 from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal as D
 
-from chalicelib.domain.timesheet import timesheet, timesheet_rows
+from chalicelib.domain.timesheet import format_minutes, timesheet
 
 
 def entry(worklog_id, author, issue, raw, billed, worklog_billed=None):
@@ -34,53 +36,58 @@ LINES = [
 ]
 
 
-def test_rows_by_employee_then_issue_in_reading_order():
-    rows = timesheet_rows(LINES)
-    assert [(r["employee"], r["issue_key"]) for r in rows] == [
-        ("anna Lee", "APP-9"), ("Boris Ng", "OPS-1"), ("Zafar Karimov", "APP-9"), ("Zafar Karimov", "APP-10"),
+def rows(sheet):
+    return [(group["employee"], r["issue_key"], r["line"], r["worklogs"], r["logged_minutes"], r["billed_minutes"])
+            for group in sheet["employees"] for r in group["rows"]]
+
+
+def test_rows_by_employee_then_issue_then_line_in_reading_order():
+    assert rows(timesheet(LINES)) == [
+        ("anna Lee", "APP-9", 1, 1, 7, 15),              # 7.25 logged → 7 minutes
+        ("Boris Ng", "OPS-1", 2, 1, 1, 1),
+        ("Zafar Karimov", "APP-9", 1, 1, 20, 20),
+        ("Zafar Karimov", "APP-10", 1, 2, 80, 90),       # 50.50 + 29.40 = 79.90 → 80; 60 + 30 billed
+        ("Zafar Karimov", "APP-10", 2, 1, 45, 45),       # the part of worklog 4 the retainer covers
     ]
 
 
-def test_row_figures_from_summed_minutes():
-    rows = {(r["employee"], r["issue_key"]): r for r in timesheet_rows(LINES)}
-    zafar_10 = rows[("Zafar Karimov", "APP-10")]
-    # worklogs 1 and 4 (4 counted once though it is on two lines); 50.50 + 29.40 + 45 = 124.90 min
-    assert zafar_10["worklogs"] == 2
-    assert zafar_10["logged_minutes"] == D("124.90")
-    assert zafar_10["logged_hours"] == D("2.08")      # 124.90 / 60 = 2.0816...
-    assert zafar_10["billed_minutes"] == 135
-    assert zafar_10["billed_hours"] == D("2.25")
-    anna = rows[("anna Lee", "APP-9")]
-    assert (anna["worklogs"], anna["logged_hours"], anna["billed_hours"]) == (1, D("0.12"), D("0.25"))
-    boris = rows[("Boris Ng", "OPS-1")]
-    assert (boris["logged_hours"], boris["billed_hours"]) == (D("0.02"), D("0.02"))  # 1/60 = 0.0166 -> 0.02
-
-
-def test_subtotals_and_total_round_the_summed_minutes_once():
+def test_subtotals_and_total_add_up_the_printed_rows():
     sheet = timesheet(LINES)
-    assert [e["employee"] for e in sheet["employees"]] == ["anna Lee", "Boris Ng", "Zafar Karimov"]
-    zafar = sheet["employees"][2]
-    assert [r["issue_key"] for r in zafar["rows"]] == ["APP-9", "APP-10"]
-    # 20 + 124.90 = 144.90 min -> 2.415 -> 2.42 (half up); billed 20 + 135 = 155 -> 2.583 -> 2.58
-    assert zafar["subtotal"]["logged_hours"] == D("2.42")
-    assert zafar["subtotal"]["billed_hours"] == D("2.58")
-    assert zafar["subtotal"]["worklogs"] == 3
-    total = sheet["total"]
-    # logged 7.25 + 1 + 144.90 = 153.15 min -> 2.5525 -> 2.55; billed 15 + 1 + 155 = 171 -> 2.85
-    assert (total["worklogs"], total["logged_hours"], total["billed_hours"]) == (5, D("2.55"), D("2.85"))
+    subtotals = {g["employee"]: g["subtotal"] for g in sheet["employees"]}
+    assert subtotals["Zafar Karimov"] == {"worklogs": 4, "logged_minutes": 145, "billed_minutes": 155}
+    assert sheet["total"] == {"worklogs": 6, "logged_minutes": 153, "billed_minutes": 171}
+    assert [(r["line"], r["category"], r["billed_minutes"]) for r in sheet["by_line"]] == [
+        (1, "Development", 125), (2, "Support retainer", 46)]
+
+
+def test_half_minutes_do_not_break_the_sums():
+    # Three rows of 0.50 logged minutes each print 0:01; the subtotal is their sum, 0:03, not 1.50 → 0:02.
+    lines = [{"position": 1, "category": "Development",
+              "trace": [entry(i, "Ann", f"X-{i}", D("0.50"), 1) for i in range(1, 4)]}]
+    sheet = timesheet(lines)
+    assert [r["logged_minutes"] for r in sheet["employees"][0]["rows"]] == [1, 1, 1]
+    assert sheet["employees"][0]["subtotal"]["logged_minutes"] == 3 == sheet["total"]["logged_minutes"]
+
+
+def test_adjustments_explain_billed_against_logged():
+    sheet = timesheet(LINES)
+    # raised: worklog 1 (50.50 → 60), 3 (7.25 → 15) and 4's first part (29.40 → 30): 9.50 + 7.75 + 0.60
+    assert sheet["adjustments"] == {"raised_worklogs": 3, "raised_minutes": 18, "unbilled_minutes": 0}
+    capped = [{"position": 1, "category": "Development", "trace": [entry(9, "Ann", "X-1", D("90"), 60)]}]
+    assert timesheet(capped)["adjustments"]["unbilled_minutes"] == 30
 
 
 def test_trace_read_back_from_jsonb_as_strings():
-    stored = [{"trace": [{**entry(9, "Ali", "X-1", None, 90), "raw_minutes": "89.99", "billed_minutes": 90,
-                          "work_date": "2026-10-05"}]}]
-    (row,) = timesheet_rows(stored)
-    assert row["logged_minutes"] == D("89.99")
-    assert row["logged_hours"] == D("1.50")
-    assert row["billed_hours"] == D("1.50")
+    stored = [{"position": 1, "category": "Development",
+               "trace": [{**entry(1, "Ann", "X-1", D("0"), 0), "raw_minutes": "37.50", "billed_minutes": "45"}]}]
+    assert rows(timesheet(stored)) == [("Ann", "X-1", 1, 1, 38, 45)]
 
 
 def test_manual_lines_only_give_an_empty_timesheet():
     sheet = timesheet([{"category": "Manual", "trace": None}, {"category": "Manual"}])
-    assert sheet["employees"] == []
-    assert sheet["total"]["billed_hours"] == D("0.00")
-    assert timesheet_rows([]) == []
+    assert sheet["employees"] == [] and sheet["by_line"] == []
+    assert sheet["total"] == {"worklogs": 0, "logged_minutes": 0, "billed_minutes": 0}
+
+
+def test_format_minutes():
+    assert [format_minutes(m) for m in (0, 5, 60, 754, 9725)] == ["0:00", "0:05", "1:00", "12:34", "162:05"]

@@ -1,0 +1,86 @@
+"""The timesheet appendix adds up on paper (issue 12): the rendered PDF is read back with pypdf and every
+printed subtotal must equal the sum of its printed rows, the total the sum of the subtotals, and the
+billed total the minutes behind the invoice's hour lines (/work/shared/references/documents.md, "A
+timesheet appendix must add up at every level")."""
+from __future__ import annotations
+
+import io
+import re
+from decimal import Decimal as D
+
+import pypdf
+import pytest
+
+from chalicelib.adapters.pdf import WeasyPrintRenderer
+from chalicelib.documents import invoice_html
+from chalicelib.domain.timesheet import timesheet
+from tests.fixtures_documents import CUSTOMER, SELLER, sample_invoice
+from infra.local.seed import MXIK_CODES, UNIT_CODES
+
+FIGURES = re.compile(r"(\d+) (\d+):(\d\d) (\d+):(\d\d)$")
+BY_LINE = re.compile(r"^(?:Line|Строка) (\d+) · .*: (\d+):(\d\d) = ([\d.,]+) ")
+
+
+def minutes(hours: str, mins: str) -> int:
+    return int(hours) * 60 + int(mins)
+
+
+def appendix(view: dict, documents: dict | None = None) -> tuple[list[str], list[str]]:
+    html = invoice_html(view, SELLER, timesheet(view["lines"]), documents)
+    pages = [p.extract_text() or "" for p in pypdf.PdfReader(io.BytesIO(WeasyPrintRenderer().render(html))).pages]
+    start = next(i for i, text in enumerate(pages) if "Appendix 1" in text or "Приложение 1" in text)
+    return pages[start:], [line.strip() for text in pages[start:] for line in text.splitlines()]
+
+
+def check_sums(lines: list[str], subtotal_word: str, total_word: str) -> dict[str, int]:
+    rows: list[tuple[int, int, int]] = []
+    subtotals: list[tuple[int, int, int]] = []
+    grand = None
+    for line in lines:
+        match = FIGURES.search(line)
+        if not match:
+            continue
+        figures = (int(match[1]), minutes(match[2], match[3]), minutes(match[4], match[5]))
+        if line.startswith(subtotal_word):
+            # every printed subtotal is the sum of the printed rows since the previous subtotal
+            assert figures == tuple(map(sum, zip(*rows))), (line, rows)
+            subtotals.append(figures)
+            rows = []
+        elif line.startswith(total_word + " "):
+            grand = figures
+        else:
+            rows.append(figures)
+    assert not rows, "rows after the last subtotal"
+    assert len(subtotals) >= 2
+    assert grand == tuple(map(sum, zip(*subtotals)))
+    return {"worklogs": grand[0], "logged": grand[1], "billed": grand[2]}
+
+
+@pytest.mark.parametrize("resident", [False, True])
+def test_every_printed_subtotal_and_total_adds_up(resident):
+    view = sample_invoice(currency="UZS" if resident else "USD")
+    documents = None
+    if resident:
+        view["customer"] = {**CUSTOMER, "country": "UZ"}
+        documents = {"mxik_codes": MXIK_CODES, "unit_codes": UNIT_CODES}
+    pages, lines = appendix(view, documents)
+    grand = check_sums(lines, "Итого:" if resident else "Subtotal:", "Всего" if resident else "Total")
+
+    # the billed total is the minutes behind the invoice's hour lines, line by line
+    traced = [line for line in view["lines"] if line["trace"]]
+    assert grand["billed"] == sum(line["billed_minutes"] for line in traced)
+    printed_by_line = {int(m[1]): (minutes(m[2], m[3]), D(m[4].replace(",", ".")))
+                       for m in (BY_LINE.match(line) for line in lines) if m}
+    assert printed_by_line == {line["position"]: (line["billed_minutes"], line["quantity"]) for line in traced}
+    # the header row repeats on every appendix page, and the appendix is not a page per person
+    header = "СОТРУДНИК" if resident else "EMPLOYEE"
+    assert all(header in page for page in pages)
+    assert len(pages) < len({r["author_name"] for line in traced for r in line["trace"]})
+
+
+def test_a_broken_subtotal_is_caught():
+    """The check itself can fail: one subtotal off by a minute is found."""
+    lines = ["Ann X-1 1 · Dev 1 0:30 0:30", "Ann X-2 1 · Dev 1 0:30 0:30", "Subtotal: Ann 2 1:00 1:01",
+             "Bob X-1 1 · Dev 1 0:10 0:10", "Subtotal: Bob 1 0:10 0:10", "Total 3 1:10 1:11"]
+    with pytest.raises(AssertionError):
+        check_sums(lines, "Subtotal:", "Total")
