@@ -120,7 +120,7 @@ def compare(billed_lines: Sequence[Mapping[str, Any]], current_lines: Sequence[M
         delta = _line_delta(b, a)
         minutes_before = b.billed_minutes if b else 0
         minutes_after = a.billed_minutes if a else 0
-        if delta == ZERO and minutes_before == minutes_after and (b and b.minutes) == (a and a.minutes):
+        if delta == ZERO and _nonzero(b) == _nonzero(a):
             continue
         line = (b or a).line
         lines_out.append({
@@ -152,6 +152,11 @@ def compare(billed_lines: Sequence[Mapping[str, Any]], current_lines: Sequence[M
         "total_delta": subtotal_delta + vat_delta,
         "direction": direction(subtotal_delta),
     }
+
+
+def _nonzero(side: _Side | None) -> dict[int, int]:
+    """The minutes per worklog, a worklog credited back to zero counting as absent."""
+    return {} if side is None else {wid: m for wid, m in side.minutes.items() if m}
 
 
 def _order(key: str, before: Mapping[str, _Side], after: Mapping[str, _Side]) -> tuple:
