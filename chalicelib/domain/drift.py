@@ -136,8 +136,8 @@ def compare(billed_lines: Sequence[Mapping[str, Any]], current_lines: Sequence[M
             "money_delta": delta,
         })
     worklogs = _worklog_changes(before, after)
-    subtotal_delta = round_money(sum((line["money_delta"] for line in lines_out), ZERO))
-    vat_delta = percent_of(subtotal_delta, to_decimal(vat_rate))
+    subtotal_delta = round_money(sum((line["money_delta"] for line in lines_out), ZERO)) + ZERO
+    vat_delta = percent_of(subtotal_delta, to_decimal(vat_rate)) + ZERO  # + ZERO: never "-0.00"
     minutes_changed = sum(abs(w["billed_minutes_after"] - w["billed_minutes_before"]) for w in worklogs)
     return {
         "currency": currency,

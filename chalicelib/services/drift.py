@@ -139,10 +139,13 @@ def _first_period(today: date, months_back: int) -> str:
 
 def _alert_text(report: Mapping[str, Any]) -> str:
     counts = report["counts"]
+    worklogs = "worklog" if counts["added"] == 1 else "worklogs"
+    effect = {"under_billed": "under-billed by", "over_billed": "over-billed by", "none": "money unchanged:"}
     return (f"Source drift on invoice {report['number']} ({report['application_key']} {report['period']}): "
-            f"{counts['added']} worklogs added, {counts['removed']} removed, {counts['changed']} changed since it "
-            f"was billed; {report['minutes_changed']} minutes moved, {report['total_delta']} {report['currency']} "
-            f"({report['direction'].replace('_', ' ')}). Review it in the drift list.")
+            f"since it was billed, {counts['added']} {worklogs} added, {counts['removed']} removed, "
+            f"{counts['changed']} changed ({report['minutes_changed']} minutes). "
+            f"{effect[report['direction']].capitalize()} {abs(report['total_delta'])} {report['currency']} in total "
+            f"(net of lines over- and under-billed). Review it in the drift list.")
 
 
 def record(report: Mapping[str, Any], settings: Mapping[str, Any]) -> str:
