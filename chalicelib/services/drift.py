@@ -172,7 +172,10 @@ def record(report: Mapping[str, Any], settings: Mapping[str, Any]) -> str:
                 drift_store.refresh_drift(conn, latest["id"], report, report["fingerprint"])
                 return "refreshed", []
             return "unchanged", []
-        if not above or (latest is not None and latest["fingerprint"] == report["fingerprint"]):
+        # An acknowledged drift stays so until the source moves again. A proposed correction counts as billed
+        # while it is live, so the same drift showing again means it was cancelled: the drift reopens.
+        if not above or (latest is not None and latest["status"] == ACKNOWLEDGED
+                         and latest["fingerprint"] == report["fingerprint"]):
             return "none" if not above else "known", []
         drift_id = drift_store.insert_drift(conn, invoice_id, report, report["fingerprint"])
         store.append_event(conn, invoice_id, event_type="drift_detected", actor_id=None, actor_email="system",

@@ -143,6 +143,12 @@ def test_new_versions_deletions_and_late_worklogs_are_drift_and_a_supplement_set
     status, events, _ = api.call("GET", f"/api/invoices/{invoice['id']}/events", token=tokens["viewer"])
     assert [e["event_type"] for e in events["items"]][-2:] == ["drift_detected", "drift_supplement"]
 
+    # A cancelled supplement no longer counts: the drift is back and the check reopens it.
+    status, data, _ = act(api, tokens["accountant"], supplement["id"], "cancel", {"reason": "Disputed entries"})
+    assert status == 200, data
+    assert drift_of(api, tokens, invoice["id"])["subtotal_delta"] == "20.00"
+    assert drift.check_recent(today=date(2025, 8, 1))["outcomes"] == {"open": 1}
+
 
 def test_over_billing_proposes_a_credit_note(api, tokens, container, clickhouse_admin):
     add_application(clickhouse_admin, "TDR-B", "TDRB")
