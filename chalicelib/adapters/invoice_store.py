@@ -79,7 +79,8 @@ def append_event(conn: psycopg.Connection, invoice_id: str, *, event_type: str, 
 def find_live(conn: psycopg.Connection, application_key: str, period: str) -> dict[str, Any] | None:
     return conn.execute(
         "SELECT id::text AS id, status FROM invoicing.invoices WHERE application_key = %s AND period = %s"
-        " AND kind = 'invoice' AND status <> 'cancelled'", (application_key, period)).fetchone()
+        " AND kind = 'invoice' AND status <> 'cancelled' AND supplements_id IS NULL",
+        (application_key, period)).fetchone()
 
 
 _SELECT = """

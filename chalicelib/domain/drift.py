@@ -254,7 +254,8 @@ def correction_lines(report: Mapping[str, Any], *, credit: bool) -> list[dict[st
                  for w in moved if w["billed_minutes_after"] != w["billed_minutes_before"]]
         lines.append({
             "position": len(lines) + 1, "category": line["category"],
-            "description": f"{line['description']} — source change after invoicing",
+            "description": f"{line['description']} — {'hours credited' if credit else 'additional hours'}"
+                           if hourly else line["description"],
             "quantity": quantity, "unit": line["unit"], "unit_price": price,
             "multiplier": to_decimal(line["multiplier"]), "amount": line_amount(quantity, price),
             "raw_minutes": abs(minutes), "billed_minutes": abs(minutes),

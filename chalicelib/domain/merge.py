@@ -61,9 +61,10 @@ class Conflict:
     base: Any
     ours: Any
     theirs: Any
+    line: str | None = None  # the line's description as the user sees it, to tell which one
 
     def to_dict(self) -> dict[str, Any]:
-        return {"id": self.id, "line_id": self.line_id, "key": self.key, "field": self.field,
+        return {"id": self.id, "line_id": self.line_id, "key": self.key, "line": self.line, "field": self.field,
                 "base": self.base, "ours": self.ours, "theirs": self.theirs}
 
 
@@ -170,7 +171,7 @@ def _merge_header(base: Mapping[str, Any], ours: Mapping[str, Any], theirs: Mapp
             result.header[name] = t
             result.changes.append({"field": name, "before": o, "after": t, "line_id": None, "why": "source"})
             continue
-        conflict = Conflict(f"header:{name}", None, None, name, b, o, t)
+        conflict = Conflict(f"header:{name}", None, None, name, b, o, t, "invoice header")
         if _resolve(resolutions, conflict, result) == THEIRS:
             result.header[name] = t
             result.changes.append({"field": name, "before": o, "after": t, "line_id": None, "why": "resolved"})
@@ -191,7 +192,7 @@ def _merge_line(result: MergeResult, resolutions: Mapping[str, str], line_id: st
         if _same(name, bv, ov):
             values[name] = tv
             continue
-        conflict = Conflict(f"{line_id}:{name}", line_id, key, name, bv, ov, tv)
+        conflict = Conflict(f"{line_id}:{name}", line_id, key, name, bv, ov, tv, o.get("description"))
         if _resolve(resolutions, conflict, result) == THEIRS:
             values[name] = tv
     # Unit price follows an explicit value; price_line would otherwise rescale it by a multiplier change.
@@ -216,7 +217,8 @@ def _line_conflict(result: MergeResult, resolutions: Mapping[str, str], line_id:
                    b: Mapping[str, Any], o: Mapping[str, Any] | None, t: Mapping[str, Any] | None,
                    on_theirs) -> None:
     view = lambda line: None if line is None else {f: line.get(f) for f in (*LINE_FIELDS, "amount")}  # noqa: E731
-    conflict = Conflict(f"{line_id or key}:line", line_id, key, "line", view(b), view(o), view(t))
+    conflict = Conflict(f"{line_id or key}:line", line_id, key, "line", view(b), view(o), view(t),
+                        (o or b).get("description"))
     choice = _resolve(resolutions, conflict, result)
     if choice == THEIRS:
         on_theirs()

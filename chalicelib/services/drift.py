@@ -289,8 +289,8 @@ def _insert_correction(conn, principal: Principal, original: Mapping[str, Any], 
         "status": "draft", "data_as_of": report["source_data_as_of"],
         "issue_date": issue_date,
         "due_date": issue_date if credit else invoice_rules.due_date_for(issue_date, payment_terms_days),
-        "notes": f"{what} invoice {original['number']}: work logged or corrected in the source after it was "
-                 f"issued. {reason}",
+        "notes": f"{what} invoice {original['number']} for {original['period']}: time logged or corrected after "
+                 f"that invoice was issued. {reason}",
         "subtotal": totals.subtotal, "vat_amount": totals.vat_amount, "total": totals.total,
         "created_by": principal.user_id or None,
     }

@@ -137,9 +137,13 @@ def test_new_versions_deletions_and_late_worklogs_are_drift_and_a_supplement_set
     assert data["drift"]["drifted"] is False, json.dumps(data["drift"], indent=1)  # the proposal counts as billed
     assert data["drift"]["record"]["status"] == "supplement_proposed"
 
-    # Its own number, beside the original in the same month.
+    # Its own number, beside the original in the same month, which stays the month's one invoice.
     status, finalized, _ = act(api, tokens["accountant"], supplement["id"], "finalize")
     assert status == 200 and finalized["number"] == "PRX-2026-0002", finalized
+    status, data, _ = api.call("POST", "/api/invoices", {"application_key": "TDR-A", "period": PERIOD},
+                               token=tokens["accountant"])
+    assert_error(status, data, 409)
+    assert data["error"]["details"]["id"] == invoice["id"]
     status, events, _ = api.call("GET", f"/api/invoices/{invoice['id']}/events", token=tokens["viewer"])
     assert [e["event_type"] for e in events["items"]][-2:] == ["drift_detected", "drift_supplement"]
 
