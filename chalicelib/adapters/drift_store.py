@@ -20,10 +20,11 @@ def _json(value: Any) -> Jsonb:
 
 
 def invoices_to_check(conn: psycopg.Connection, period_from: str) -> list[dict[str, Any]]:
-    """Finalized (and later) invoices, not supplements, of ``period_from`` and after, oldest period first."""
+    """Finalized (and later) invoices generated from the source (not manual ones, not supplements), of
+    ``period_from`` and after, oldest period first."""
     return conn.execute(
         "SELECT id::text AS id, application_key, period, number FROM invoicing.invoices"
-        " WHERE kind = 'invoice' AND supplements_id IS NULL AND status = ANY(%s) AND period >= %s"
+        " WHERE kind = 'invoice' AND source = 'prefill' AND status = ANY(%s) AND period >= %s"
         " ORDER BY period, number", (list(FINALIZED), period_from)).fetchall()
 
 

@@ -60,10 +60,11 @@ def _billed(invoice_id: str) -> tuple[dict[str, Any], list[dict[str, Any]], dict
         return invoice, drift_store.correction_lines(conn, invoice_id), _settings(conn)
 
     invoice, corrections, settings = container.current().db.run(read)
-    if invoice["kind"] != invoice_rules.INVOICE or invoice["supplements_id"] is not None:
-        raise Conflict("drift is checked on invoices; a credit note or supplement is part of its original's check",
-                       details={"kind": invoice["kind"], "corrects_id": invoice["corrects_id"],
-                                "supplements_id": invoice["supplements_id"]})
+    if invoice["kind"] != invoice_rules.INVOICE or invoice["source"] != "prefill":
+        raise Conflict("drift is checked on invoices generated from the source; a credit note or supplement is "
+                       "part of its original's check, a manual invoice has no source",
+                       details={"kind": invoice["kind"], "source": invoice["source"],
+                                "corrects_id": invoice["corrects_id"], "supplements_id": invoice["supplements_id"]})
     if invoice["status"] not in ("needs_review", "approved", "sent", "accepted", "paid"):
         raise Conflict(f"a {invoice['status']} invoice has not been finalized: regenerate a draft instead",
                        details={"status": invoice["status"], "reason": "not_finalized"})

@@ -223,6 +223,17 @@ def test_a_draft_has_no_drift(api, tokens, clickhouse_admin):
     assert_error(status, data, 404)
 
 
+def test_a_manual_invoice_has_no_source_to_drift_from(api, tokens, container):
+    from tests.drafts import make_draft
+
+    invoice_id = make_draft(container.db, "TAPP-HR")
+    status, data, _ = act(api, tokens["accountant"], invoice_id, "finalize")
+    assert status == 200, data
+    status, data, _ = api.call("GET", f"/api/invoices/{invoice_id}/drift", token=tokens["viewer"])
+    assert_error(status, data, 409)
+    assert data["error"]["details"]["source"] == "manual"
+
+
 def _line(invoice, category):
     return next(line for line in invoice["lines"] if line["category"] == category)
 
