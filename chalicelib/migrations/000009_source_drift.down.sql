@@ -1,5 +1,3 @@
-DELETE FROM invoicing.app_settings WHERE key IN ('drift_months_back', 'drift_money_threshold',
-    'drift_minutes_threshold', 'margin_floor_pct', 'margin_require_reason', 'application_cost_rates');
 DROP TABLE invoicing.draft_baselines;
 DROP TABLE invoicing.invoice_drifts;
 DROP INDEX invoicing.invoices_supplements_idx;

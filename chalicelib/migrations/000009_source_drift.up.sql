@@ -1,5 +1,6 @@
--- Source drift after finalize, supplementary invoices, the base of a regenerated draft, the margin
--- guardrail's settings (issue 15).
+-- Source drift after finalize, supplementary invoices, the base of a regenerated draft (issue 15).
+-- Its settings (drift_*, margin_*, application_cost_rates) are not shipped rows: their defaults live in
+-- chalicelib/services/drift.py until an admin sets them.
 
 -- A supplementary invoice bills what the source added after an invoice was finalized: an invoice of its
 -- own (own number from the invoice series) linked to the one it supplements, beside it in the same
@@ -50,12 +51,3 @@ CREATE TABLE invoicing.draft_baselines (
     base         JSONB       NOT NULL,
     generated_at TIMESTAMPTZ NOT NULL DEFAULT now()
 );
-
-INSERT INTO invoicing.app_settings (key, value) VALUES
-    ('drift_months_back', '3'),
-    ('drift_money_threshold', '"1.00"'),
-    ('drift_minutes_threshold', '15'),
-    ('margin_floor_pct', '"20.00"'),
-    ('margin_require_reason', 'false'),
-    ('application_cost_rates', '{}')
-ON CONFLICT (key) DO NOTHING;
