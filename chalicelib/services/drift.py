@@ -86,6 +86,7 @@ def compute_report(invoice_id: str) -> tuple[dict[str, Any], dict[str, Any], dic
               "application_key": invoice["application_key"], "period": invoice["period"],
               "billed_data_as_of": invoice["data_as_of"], "source_data_as_of": prefill.result.data_as_of,
               "checked_at": _now(), **report}
+    report["corrections_counted"] = len({line["invoice_id"] for line in corrections})
     report["fingerprint"] = rules.fingerprint(report)
     report["drifted"] = bool(report["worklogs"] or report["lines"])
     report["above_threshold"] = rules.exceeds(report, _thresholds(settings))
@@ -245,6 +246,11 @@ def _resolve(principal: Principal, invoice_id: str, body: Any, action: str) -> d
         original = store.load_invoice(conn, invoice_id, lock=True)
         if credit:
             check_action(original["status"], "credit-note")
+        # The report was computed before the lock: a correction proposed meanwhile would be proposed twice.
+        if len({line["invoice_id"] for line in drift_store.correction_lines(conn, invoice_id)}) != \
+                report["corrections_counted"]:
+            raise Conflict("a correction of this invoice changed while its drift was computed; look at the drift "
+                           "again", details={"reason": "corrections_changed"})
         latest = drift_store.latest_drift(conn, invoice_id, lock=True)
         if latest is None or latest["status"] != OPEN:
             drift_id = drift_store.insert_drift(conn, invoice_id, report, report["fingerprint"])
