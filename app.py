@@ -2,8 +2,9 @@
 from chalice import Chalice, Cron, Rate
 
 from chalicelib import observability, web
-from chalicelib.services import (auth, billing_config, calculator, clients, editing, generation, health, idempotency,
-                                 integrations, invoice_pdf, invoices, jobs, lifecycle, queue_worker, registry, webhooks)
+from chalicelib.services import (auth, billing_config, calculator, clients, drift, editing, generation, health,
+                                 idempotency, integrations, invoice_pdf, invoices, jobs, lifecycle, queue_worker,
+                                 registry, webhooks)
 
 # Logs go through the Powertools logger (JSON); Chalice must not add a second handler to the same name.
 app = Chalice(app_name="proxima-invoice", configure_logs=False)
@@ -158,6 +159,53 @@ def invoice_credit_note(request):
                                                       request.header("if-match"), request.json(required=False),
                                                       idempotency_key=request.header("idempotency-key")),
                          status=201)
+
+
+# --- source drift, corrections, regeneration, margin (issue 15) -------------------------------------
+
+@app.route("/api/invoices/{invoice_id}/drift", methods=["GET"])
+@endpoint(app)
+def get_invoice_drift(request):
+    return drift.invoice_drift(request.principal, request.params["invoice_id"])
+
+
+@app.route("/api/drift", methods=["GET"])
+@endpoint(app)
+def list_drifts(request):
+    return drift.list_drifts(request.principal, request.query)
+
+
+@app.route("/api/invoices/{invoice_id}/drift/credit-note", methods=["POST"])
+@endpoint(app)
+def propose_drift_credit_note(request):
+    return web.Reply(drift.propose_credit_note(request.principal, request.params["invoice_id"], request.json()),
+                     status=201)
+
+
+@app.route("/api/invoices/{invoice_id}/drift/supplement", methods=["POST"])
+@endpoint(app)
+def propose_drift_supplement(request):
+    return web.Reply(drift.propose_supplement(request.principal, request.params["invoice_id"], request.json()),
+                     status=201)
+
+
+@app.route("/api/invoices/{invoice_id}/drift/acknowledge", methods=["POST"])
+@endpoint(app)
+def acknowledge_drift(request):
+    return drift.acknowledge(request.principal, request.params["invoice_id"], request.json())
+
+
+@app.route("/api/invoices/{invoice_id}/regenerate", methods=["POST"])
+@endpoint(app)
+def regenerate_invoice(request):
+    return drift.regenerate(request.principal, request.params["invoice_id"], request.header("if-match"),
+                            request.json(required=False))
+
+
+@app.route("/api/invoices/{invoice_id}/margin", methods=["GET"])
+@endpoint(app)
+def get_invoice_margin(request):
+    return drift.invoice_margin(request.principal, request.params["invoice_id"])
 
 
 @app.route("/api/invoices/{invoice_id}/pdf", methods=["GET"])
@@ -374,3 +422,8 @@ def didox_poll(event):
 @app.schedule(Cron(15, 3, "*", "*", "?", "*"), name="purge-expired-tokens")
 def purge_expired_tokens(event):
     return {**auth.purge_expired_tokens(), "idempotency_keys": idempotency.purge_expired()}
+
+
+@app.schedule(Cron(30, 4, "*", "*", "?", "*"), name="drift-check")
+def drift_check(event):
+    return drift.check_recent(today=web.scheduled_day(event))

@@ -44,7 +44,7 @@ def reset_invoices(container) -> None:
         for table in audit:
             conn.execute(f"ALTER TABLE {table} DISABLE TRIGGER USER")
         conn.execute("TRUNCATE invoicing.invoice_events, invoicing.invoice_edit_history, "
-                     "invoicing.invoice_line_items, invoicing.integration_jobs, invoicing.invoices")
+                     "invoicing.invoice_line_items, invoicing.integration_jobs, invoicing.invoices CASCADE")
         for table in audit:
             conn.execute(f"ALTER TABLE {table} ENABLE TRIGGER USER")
 

@@ -339,7 +339,41 @@ class ResidentIssueDateValue(Strict):
     value: Literal["period_end", "today"]
 
 
+# --- source drift and the margin guardrail (issue 15) ---
+
+_MoneyText = Annotated[Decimal, Field(ge=0, max_digits=18, decimal_places=2)]
+_Percent = Annotated[Decimal, Field(ge=0, lt=100, max_digits=5, decimal_places=2)]
+
+
+class MonthsBackValue(Strict):
+    value: Annotated[StrictInt, Field(ge=1, le=36)]
+
+
+class MoneyThresholdValue(Strict):
+    value: _MoneyText
+
+
+class MinutesThresholdValue(Strict):
+    value: Annotated[StrictInt, Field(ge=0, le=100_000)]
+
+
+class MarginFloorValue(Strict):
+    value: _Percent | None
+
+
+class CostRatesValue(Strict):
+    """Hourly cost rate per application key (overrides the one derived from the application's quotes)."""
+
+    value: dict[Annotated[str, Field(min_length=1, max_length=100)], _MoneyText] = Field(max_length=5000)
+
+
 SETTING_MODELS: dict[str, type[Strict]] = {
+    "drift_months_back": MonthsBackValue,
+    "drift_money_threshold": MoneyThresholdValue,
+    "drift_minutes_threshold": MinutesThresholdValue,
+    "margin_floor_pct": MarginFloorValue,
+    "margin_require_reason": SeparationOfDutiesValue,
+    "application_cost_rates": CostRatesValue,
     "rounding_increment_minutes": RoundingIncrementValue,
     "category_map": CategoryMapValue,
     "invoice_prefix": NumberPrefixValue,

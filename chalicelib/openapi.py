@@ -30,6 +30,7 @@ from pydantic.json_schema import models_json_schema
 
 from . import calculator_schemas as calc
 from . import config_schemas as config
+from . import drift_schemas as drift
 from . import invoice_schemas as inv
 from . import schemas
 
@@ -128,6 +129,27 @@ _REGISTRY = {"type": "object", "required": ["items", "next_cursor", "limit", "to
                    "vat_amount": {"type": "string"}, "total": {"type": "string"}}}}}}
 
 
+_DRIFT = {"type": "object", "required": ["invoice_id", "lines", "worklogs", "subtotal_delta", "total_delta"],
+          "properties": {"invoice_id": {"type": "string"}, "number": {"type": ["string", "null"]},
+                         "lines": {"type": "array", "items": {"type": "object"}},
+                         "worklogs": {"type": "array", "items": {"type": "object"}},
+                         "counts": {"type": "object"}, "minutes_changed": {"type": "integer"},
+                         "subtotal_delta": {"type": "string"}, "vat_delta": {"type": "string"},
+                         "total_delta": {"type": "string"},
+                         "direction": {"enum": ["over_billed", "under_billed", "none"]},
+                         "drifted": {"type": "boolean"}, "above_threshold": {"type": "boolean"},
+                         "record": {"type": ["object", "null"]},
+                         "allowed_resolutions": {"type": "array", "items": {"type": "string"}}}}
+_RESOLUTION = {"type": "object", "required": ["drift", "correction"],
+               "properties": {"drift": _DRIFT, "correction": {"type": ["object", "null"]}}}
+_REGENERATED = {"type": "object", "required": ["invoice", "merge"],
+                "properties": {"invoice": {"type": "object"}, "merge": {"type": "object"}}}
+_MARGIN = {"type": "object", "required": ["known"], "properties": {
+    "known": {"type": "boolean"}, "require_reason": {"type": "boolean"}, "revenue": {"type": "string"},
+    "cost": {"type": "string"}, "margin_pct": {"type": ["string", "null"]}, "floor_pct": {"type": "string"},
+    "below_floor": {"type": "boolean"}}}
+
+
 def _action(summary: str, body: type[BaseModel] = inv.TransitionRequest, errors: tuple[int, ...] = _ACTION_ERRORS,
             status: int = 200) -> Op:
     return Op(summary, body=body, body_required=body is not inv.CreditNoteRequest, status=status,
@@ -218,6 +240,31 @@ OPERATIONS: dict[tuple[str, str], Op] = {
         " documented Didox code (0, 1, 2, 3, 4, 5, 6, 8, 40, 50, 55, 60), anything else is 422",
         body=inv.DidoxEvent, errors=(401, 422), headers=(Query("X-Didox-Signature", "sha256=<hex HMAC of the body>"),),
         responses={202: {"type": "object", "description": "unknown document; logged"}}),
+    # --- source drift, corrections, regeneration, margin (issue 15)
+    ("GET", "/api/invoices/{invoice_id}/drift"): Op(
+        "The invoice against today's source: worklogs added/removed/changed, minutes and money per line",
+        response=_DRIFT, errors=(404, 409)),
+    ("GET", "/api/drift"): Op(
+        "Recorded drifts (open by default), newest first", response=_LIST, query=(
+            Query("status", "open, acknowledged, credit_proposed, supplement_proposed, cleared or all",
+                  {"type": "string", "enum": ["open", "acknowledged", "credit_proposed", "supplement_proposed",
+                                              "cleared", "all"]}),
+            Query("limit", "at most this many (1-500, default 100)", {"type": "string", "pattern": "^[0-9]+$"}))),
+    ("POST", "/api/invoices/{invoice_id}/drift/credit-note"): Op(
+        "A draft credit note for what the source says was over-billed (lines and worklogs from the drift)",
+        body=drift.DriftResolutionRequest, response=_RESOLUTION, status=201, errors=(403, 404, 409)),
+    ("POST", "/api/invoices/{invoice_id}/drift/supplement"): Op(
+        "A draft supplementary invoice (own number, linked to the original) for what was under-billed",
+        body=drift.DriftResolutionRequest, response=_RESOLUTION, status=201, errors=(403, 404, 409)),
+    ("POST", "/api/invoices/{invoice_id}/drift/acknowledge"): Op(
+        "Acknowledge the drift with a reason (no correction)", body=drift.DriftResolutionRequest,
+        response=_RESOLUTION, errors=(403, 404, 409)),
+    ("POST", "/api/invoices/{invoice_id}/regenerate"): Op(
+        "Recompute a draft from today's source, keeping the user's edits (three-way merge); 409 lists the "
+        "conflicts to resolve (If-Match required)", body=drift.RegenerateRequest, body_required=False,
+        response=_REGENERATED, errors=_EDIT_ERRORS, headers=(_IF_MATCH,)),
+    ("GET", "/api/invoices/{invoice_id}/margin"): Op(
+        "The invoice's margin against the floor that approval checks", response=_MARGIN, errors=(404,)),
     # --- billing configuration
     ("GET", "/api/applications/{application_key}/rate-rules"): Op(
         "An application's rate rules", response=list_of(config.RateRuleOut), errors=(404,)),

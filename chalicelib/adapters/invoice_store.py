@@ -17,7 +17,7 @@ _HEADER_COLUMNS = (
     "kind", "corrects_id", "application_key", "customer_key", "period", "deal_type", "currency", "status",
     "source", "issue_date", "due_date", "payment_terms", "notes", "contract_number", "contract_date",
     "subtotal", "vat_rate", "vat_amount", "total", "left_out", "warnings", "data_as_of", "created_by",
-    "hours_summary", "customer_name",
+    "hours_summary", "customer_name", "supplements_id",
 )
 _JSON_COLUMNS = {"left_out", "warnings", "billing_contact", "customer_snapshot", "trace", "payload",
                  "hours_summary"}
@@ -79,7 +79,8 @@ def append_event(conn: psycopg.Connection, invoice_id: str, *, event_type: str, 
 def find_live(conn: psycopg.Connection, application_key: str, period: str) -> dict[str, Any] | None:
     return conn.execute(
         "SELECT id::text AS id, status FROM invoicing.invoices WHERE application_key = %s AND period = %s"
-        " AND kind = 'invoice' AND status <> 'cancelled'", (application_key, period)).fetchone()
+        " AND kind = 'invoice' AND status <> 'cancelled' AND supplements_id IS NULL",
+        (application_key, period)).fetchone()
 
 
 _SELECT = """
@@ -89,7 +90,8 @@ SELECT id::text AS id, kind, corrects_id::text AS corrects_id, application_key, 
        warnings, hours_summary, data_as_of, customer_snapshot, customer_name, pdf_sha256,
        finalized_by::text AS finalized_by, finalized_at, approved_by::text AS approved_by, approved_at,
        sent_at, accepted_at, paid_at, cancelled_at, status_reason, planfact_operation_id, didox_document_id,
-       didox_status, created_by::text AS created_by, created_at, updated_at
+       didox_status, created_by::text AS created_by, created_at, updated_at,
+       supplements_id::text AS supplements_id
 FROM invoicing.invoices
 """
 

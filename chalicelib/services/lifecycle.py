@@ -185,7 +185,9 @@ def approve(principal: Principal, invoice_id: str, if_match: str | None, body: A
     """needs_review → approved (four eyes; PDF required) with the archive/accounting/chat jobs."""
     from ..adapters import billing_config_store as settings_store
 
-    _reason("approve", body)
+    from .drift import margin_gate
+
+    reason = _reason("approve", body)
 
     def check(conn, invoice):
         if invoice["pdf_sha256"] is None:
@@ -193,6 +195,7 @@ def approve(principal: Principal, invoice_id: str, if_match: str | None, body: A
                            details={"reason": "pdf_missing"})
         enabled = settings_store.settings(conn, ["separation_of_duties"]).get("separation_of_duties", True)
         rules.check_separation_of_duties(bool(enabled), invoice["finalized_by"], principal.user_id)
+        margin_gate(conn, principal, invoice, reason)  # issue 15: warn, or require a reason, under the floor
 
     return _transition(principal, "approve", invoice_id, if_match, check=check,
                        jobs=lambda invoice: policy.APPROVAL_JOBS,

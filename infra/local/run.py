@@ -50,6 +50,9 @@ def main(argv: list[str] | None = None) -> int:
               f"{summary.get('customers')} customers in {summary['seconds']['total']} s")
     for email, role, name in cli.DEMO_USERS:
         auth.create_user(email, cli.DEMO_PASSWORD, role, name, replace=True)
+    from infra.local.seed_drift import ensure_drifted_invoice
+
+    print(f"source drift demo (issue 15): {ensure_drifted_invoice()}")
 
     from infra.local.server import build_server
 

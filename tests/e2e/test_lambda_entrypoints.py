@@ -138,7 +138,7 @@ def test_every_function_in_the_template_resolves_to_the_chalice_entrypoint_it_na
 
     expected = {"app"} | {source.handler_string.rpartition(".")[2] for source in app_module.app.event_sources}
     assert {f["handler"].rpartition(".")[2] for f in functions.values()} == expected
-    assert len(functions) == 6  # the API and jobs-worker + four schedules
+    assert len(functions) == 7  # the API and jobs-worker + five schedules
     for function in functions.values():
         assert callable(runtime.resolve_handler(function["handler"])), function
 
@@ -339,3 +339,12 @@ def test_a_refused_webhook_is_counted(gateway, container, monkeypatch):
     assert response["statusCode"] == 401
     refused = [m for m in lines if "WebhookRefused" in m]
     assert refused and refused[0]["reason"] == "signature", lines
+
+
+def test_the_drift_schedule_checks_the_finalized_invoices_of_the_months_before_it_fired(functions, gateway, aws):
+    approved_invoice(gateway, aws)  # TAPP-HR 2026-10, approved: billed, so checked against the source
+    event = runtime.scheduled_event("DriftCheck", at=datetime(2026, 11, 30, 4, 30, tzinfo=timezone.utc))
+    result = runtime.invoke(handler_of(functions, "drift_check"), event, function_name="drift-check",
+                            timeout_seconds=900)
+    assert result["checked"] == 1, result
+    assert result["since"] <= "2026-10"

@@ -31,7 +31,8 @@ SECRET_SETTINGS = ("DATABASE_URL", "CLICKHOUSE_URL", "AUTH_SECRET", "PLANFACT_AP
                    "DIDOX_WEBHOOK_SECRET")
 QUEUE_ARN = {"Fn::GetAtt": ["JobsQueue", "Arn"]}
 SCHEDULES = {"MonthlyDrafts": "cron(0 2 1 * ? *)", "JobsRelay": "rate(2 minutes)",
-             "DidoxPoll": "rate(15 minutes)", "PurgeExpiredTokens": "cron(15 3 * * ? *)"}
+             "DidoxPoll": "rate(15 minutes)", "PurgeExpiredTokens": "cron(15 3 * * ? *)",
+             "DriftCheck": "cron(30 4 * * ? *)"}
 DEV_ONLY = ("chdb", "pgserver", "moto", "pytest", "_pytest", "weasyprint", "pypdf", "tqdm", "cfnlint",
             "websocket", "pip", "setuptools", "click")  # the last three: chalice's CLI, not its runtime
 RUNTIME = ("psycopg", "psycopg_pool", "clickhouse_connect", "jinja2", "requests", "boto3", "botocore",
@@ -237,7 +238,7 @@ def test_each_function_has_a_least_privilege_role(template):
     assert granted["JobsWorker"] == {"sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility",
                                      "sqs:GetQueueAttributes", "sqs:SendMessage", "ses:SendRawEmail", secret, render}
     assert granted["APIHandler"] == {"sqs:SendMessage", secret, render}
-    for name in ("JobsRelay", "DidoxPoll", "MonthlyDrafts", "PurgeExpiredTokens"):
+    for name in ("JobsRelay", "DidoxPoll", "MonthlyDrafts", "PurgeExpiredTokens", "DriftCheck"):
         assert granted[name] == {"sqs:SendMessage", secret}, name
     assert granted["PdfRenderer"] == set()  # logs only
 
