@@ -3,8 +3,8 @@ from aws_lambda_powertools import Logger
 from chalice import Chalice, Cron, Rate
 
 from chalicelib import web
-from chalicelib.services import (auth, billing_config, calculator, clients, editing, generation, health, invoice_pdf,
-                                 invoices, jobs, lifecycle, queue_worker, registry, webhooks)
+from chalicelib.services import (auth, billing_config, calculator, clients, editing, exports, generation, health,
+                                 invoice_pdf, invoices, jobs, lifecycle, queue_worker, registry, webhooks)
 
 # Logs go through the Powertools logger (JSON); Chalice must not add a second handler to the same name.
 app = Chalice(app_name="proxima-invoice", configure_logs=False)
@@ -99,6 +99,12 @@ def create_invoice(request):
 @endpoint(app)
 def list_invoices(request):
     return registry.list_invoices(request.principal, request.query)
+
+
+@app.route("/api/invoices/export", methods=["GET"])
+@endpoint(app)
+def export_invoices(request):
+    return exports.export_registry(request.principal, request.query)
 
 
 @app.route("/api/invoices/{invoice_id}", methods=["GET"])
@@ -198,6 +204,27 @@ def retry_job(request):
 def didox_webhook(request):
     body, status = webhooks.didox_callback(request.header("x-didox-signature"), request.raw_body)
     return web.Reply(body, status=status)
+
+
+# --- month generation runs (the console's "generate the month", and the monthly schedule) ---------
+
+@app.route("/api/generation-runs", methods=["POST"])
+@endpoint(app)
+def start_generation_run(request):
+    run = generation.start_run(request.principal, request.json())
+    return web.Reply(run, status=201, headers={"Location": f"/api/generation-runs/{run['id']}"})
+
+
+@app.route("/api/generation-runs", methods=["GET"])
+@endpoint(app)
+def list_generation_runs(request):
+    return generation.list_runs(request.principal, request.query)
+
+
+@app.route("/api/generation-runs/{run_id}", methods=["GET"])
+@endpoint(app)
+def get_generation_run(request):
+    return generation.get_run(request.principal, request.params["run_id"])
 
 
 # --- billing configuration (DESIGN §3 rules 3, 5, 7; §8) ---------------------------------------

@@ -30,6 +30,7 @@ from pydantic.json_schema import models_json_schema
 
 from . import calculator_schemas as calc
 from . import config_schemas as config
+from . import generation_schemas as gen
 from . import invoice_schemas as inv
 from . import schemas
 
@@ -94,6 +95,7 @@ PATH_PARAMETERS: dict[str, JsonSchema] = {
     "invoice_id": {"type": "string", "format": "uuid", "description": "invoice id"},
     "snapshot_id": {"type": "string", "format": "uuid", "description": "calculator snapshot id"},
     "job_id": {"type": "string", "format": "uuid", "description": "integration job id"},
+    "run_id": {"type": "string", "format": "uuid", "description": "generation run id"},
     "line_id": {"type": "string", "format": "uuid", "description": "invoice line id"},
     "application_key": {"type": "string", "description": "application (contract) key, e.g. ACME-SUP"},
     "rule_id": {"type": "string", "pattern": "^[0-9]+$", "description": "rate rule id"},
@@ -211,6 +213,21 @@ OPERATIONS: dict[tuple[str, str], Op] = {
         "Didox document status callback (HMAC-SHA256 of the raw body in X-Didox-Signature)",
         body=inv.DidoxEvent, errors=(401,), headers=(Query("X-Didox-Signature", "sha256=<hex HMAC of the body>"),),
         responses={202: {"type": "object", "description": "unknown document; logged"}}),
+    # --- month generation runs
+    ("POST", "/api/generation-runs"): Op(
+        "Start the month's drafts (admin): one idempotent draft per active application", body=gen.GenerationRunRequest,
+        response=gen.GenerationRunOut, status=201, errors=(403, 409),
+        description="The month must have ended (422 otherwise); a run of the month already running -> 409 "
+                    "naming it in details.id. With a job queue the run comes back `running` and workers "
+                    "record each application's outcome (poll GET /api/generation-runs/{run_id}); without one "
+                    "it runs in the request and comes back finished. The Location header names the run."),
+    ("GET", "/api/generation-runs"): Op(
+        "Recent generation runs, newest first", response=gen.GenerationRunPage,
+        query=(Query("period", "only this month's runs (YYYY-MM)"),
+               Query("limit", "at most this many (1-100, default 20)", {"type": "string", "pattern": "^[0-9]+$"}))),
+    ("GET", "/api/generation-runs/{run_id}"): Op(
+        "A generation run: status, counts, and the applications that failed, were skipped or are retrying",
+        response=gen.GenerationRunOut, errors=(404,)),
     # --- billing configuration
     ("GET", "/api/applications/{application_key}/rate-rules"): Op(
         "An application's rate rules", response=list_of(config.RateRuleOut), errors=(404,)),

@@ -14,7 +14,15 @@ def _handle(record: Any) -> None:
     if kind == jobs.MESSAGE_TYPE:
         jobs.handle_message(record.body)
     else:
-        generation.handle_message(record.body)
+        generation.handle_message(record.body, receive_count=_receive_count(record))
+
+
+def _receive_count(record: Any) -> int:
+    """SQS's ApproximateReceiveCount (1 on the first delivery); 1 when absent (local or hand-made events)."""
+    try:
+        return int((record.get("attributes") or {}).get("ApproximateReceiveCount") or 1)
+    except (TypeError, ValueError):
+        return 1
 
 
 def process_batch(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
