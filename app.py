@@ -12,6 +12,7 @@ logger = Logger(service="proxima-invoice")
 app.register_middleware(web.logging_middleware(logger), "all")
 app.register_middleware(web.uniform_errors, "http")
 app.api.binary_types.append("application/pdf")
+app.api.binary_types.append("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")  # exports
 endpoint = web.endpoint
 
 
@@ -104,7 +105,11 @@ def list_invoices(request):
 @app.route("/api/invoices/export", methods=["GET"])
 @endpoint(app)
 def export_invoices(request):
-    return exports.export_registry(request.principal, request.query)
+    export = exports.export_registry(request.principal, request.query)
+    if export.download is not None:  # too large for a response: a presigned link to it
+        return web.Reply(export.download, status=201, headers={"Location": export.download["download_url"]})
+    return web.Reply(export.body, headers={"Content-Type": export.media_type,
+                                           "Content-Disposition": f'attachment; filename="{export.filename}"'})
 
 
 @app.route("/api/invoices/{invoice_id}", methods=["GET"])

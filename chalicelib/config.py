@@ -56,6 +56,11 @@ class Settings:
     public_base_url: str = "http://localhost:8000"
     integration_timeout_seconds: int = 15
     log_level: str = "INFO"
+    # Registry export: a file up to this size is the response itself; a larger one goes to R2 and the
+    # response is a short-lived link. 4 MB: base64 (binary responses through API Gateway) makes it 5.3 MB,
+    # under Lambda's 6 MB response payload limit.
+    export_inline_max_bytes: int = 4_000_000
+    export_link_ttl_seconds: int = 900
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> "Settings":

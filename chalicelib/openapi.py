@@ -84,6 +84,7 @@ class Op:
     media_type: str = "application/json"
     description: str = ""
     responses: Mapping[int, type[BaseModel] | JsonSchema] = field(default_factory=dict)
+    media_types: tuple[str, ...] = ()  # more success media types beside ``media_type``, same schema
 
 
 def list_of(model: type[BaseModel]) -> type[BaseModel]:
@@ -125,6 +126,17 @@ _REGISTRY = {"type": "object", "required": ["items", "next_cursor", "limit", "to
                "items": {"type": "object", "properties": {
                    "currency": {"type": "string"}, "count": {"type": "integer"}, "subtotal": {"type": "string"},
                    "vat_amount": {"type": "string"}, "total": {"type": "string"}}}}}}
+
+_REGISTRY_FILTERS = (
+    Query("status", "one or more statuses, comma-separated"), Query("kind", "invoice | credit_note"),
+    Query("application_key", "application (contract) key"), Query("customer_key", "customer key"),
+    Query("period_from", "YYYY-MM"), Query("period_to", "YYYY-MM"),
+    Query("q", "number prefix (PRX-2026-00) or part of the customer's name"))
+_EXPORT_LINK = {"type": "object", "required": ["download_url", "expires_at", "filename", "media_type", "bytes", "rows"],
+                "description": "the export was too large for a response: a presigned link to it",
+                "properties": {"download_url": {"type": "string"}, "expires_at": {"type": "string"},
+                               "filename": {"type": "string"}, "media_type": {"type": "string"},
+                               "bytes": {"type": "integer"}, "rows": {"type": "integer"}}}
 
 
 def _action(summary: str, body: type[BaseModel] = inv.TransitionRequest, errors: tuple[int, ...] = _ACTION_ERRORS,
@@ -170,12 +182,23 @@ OPERATIONS: dict[tuple[str, str], Op] = {
                                               errors=(404,)),
     ("GET", "/api/invoices"): Op(
         "The invoice registry: newest first, keyset pages, totals per currency", response=_REGISTRY, query=(
-            Query("status", "one or more statuses, comma-separated"), Query("kind", "invoice | credit_note"),
-            Query("application_key", "application (contract) key"), Query("customer_key", "customer key"),
-            Query("period_from", "YYYY-MM"), Query("period_to", "YYYY-MM"),
-            Query("q", "number prefix (PRX-2026-00) or part of the customer's name"), _LIMIT,
+            *_REGISTRY_FILTERS, _LIMIT,
             Query("cursor", "next_cursor of the previous page"),
             Query("totals", "false to skip the totals", {"type": "string", "enum": ["true", "false"]}))),
+    ("GET", "/api/invoices/export"): Op(
+        "The registry's filtered list as a CSV or XLSX file (the same filters, every page)",
+        query=(Query("format", "csv (default) or xlsx", {"type": "string", "enum": ["csv", "xlsx"]}),
+               *_REGISTRY_FILTERS),
+        media_type="text/csv", media_types=("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",),
+        response={"type": "string", "format": "binary"}, responses={201: _EXPORT_LINK},
+        description="Newest first, as the registry; cancelled invoices are listed (their status says so). "
+                    "CSV: UTF-8 with BOM, comma, CRLF, money as exact decimal strings, text cells that "
+                    "a spreadsheet would read as a formula (=, +, -, @, tab, CR) prefixed with a single "
+                    "quote (OWASP). XLSX: money as numbers with the exact value, a Totals sheet per "
+                    "currency (the registry's totals). Content-Disposition names the file. For xlsx send "
+                    "Accept: */* or its media type. A file over 4 MB (what a Lambda response can carry) "
+                    "is answered 201 with a presigned download link instead, or 422 when no download "
+                    "storage is configured."),
     ("PATCH", "/api/invoices/{invoice_id}"): Op(
         "Edit a draft's header (If-Match required)", body=inv.InvoicePatch, errors=_EDIT_ERRORS,
         headers=(_IF_MATCH,)),
@@ -349,7 +372,8 @@ def _operation(method: str, path: str, view: Any, op: Op, refs: Mapping[Any, Jso
     else:
         success = _schema(op.response, "serialization", refs)
         responses[str(op.status)] = {"description": "OK" if op.status == 200 else "Created",
-                                     "content": {op.media_type: {"schema": success}}}
+                                     "content": {media: {"schema": success}
+                                                 for media in (op.media_type, *op.media_types)}}
     statuses = set(op.errors) | {503}
     if requires_auth:
         statuses.add(401)
