@@ -52,37 +52,51 @@ def column_name(index: int) -> str:
     return name
 
 
+def _text(ref: str, value: str, s: str) -> str:
+    text = escape(_NOT_XML.sub("", value))
+    return f'<c r="{ref}" t="inlineStr"{s}><is><t xml:space="preserve">{text}</t></is></c>'
+
+
 def _cell(ref: str, value: Any, style: int | None) -> str:
     if value is None or value == "":
         return ""
     s = f' s="{style}"' if style else ""
-    if isinstance(value, bool):
+    kind = type(value)
+    if kind is str:  # the common case first: most cells are text
+        return _text(ref, value, s)
+    if kind is bool:
         return f'<c r="{ref}" t="b"{s}><v>{int(value)}</v></c>'
-    if isinstance(value, Decimal):
+    if kind is Decimal:
         if not value.is_finite():
             raise ValueError(f"{ref}: {value} is not a number a spreadsheet can hold")
         return f'<c r="{ref}"{s}><v>{value:f}</v></c>'  # exact, never through a float
-    if isinstance(value, int):
+    if kind is int:
         return f'<c r="{ref}"{s}><v>{value}</v></c>'
     if isinstance(value, datetime):
         if value.tzinfo is not None:  # spreadsheets have no time zones: UTC, as the column header says
             value = value.astimezone(timezone.utc).replace(tzinfo=None)
         day = value - datetime(1899, 12, 30)
         serial = Decimal(day.days) + Decimal(day.seconds) / Decimal(86400)
-        return f'<c r="{ref}" s="{style or DATETIME}"><v>{serial.quantize(Decimal("0.000001"))}</v></c>'
+        return f'<c r="{ref}" s="{style or DATETIME}"><v>{serial.quantize(Decimal("1E-10"))}</v></c>'
     if isinstance(value, date):
         return f'<c r="{ref}" s="{style or DATE}"><v>{(value - _EPOCH).days}</v></c>'
-    text = escape(_NOT_XML.sub("", str(value)))
-    return f'<c r="{ref}" t="inlineStr"{s}><is><t xml:space="preserve">{text}</t></is></c>'
+    if isinstance(value, (Decimal, int)):
+        return _cell(ref, Decimal(value), style)
+    return _text(ref, str(value), s)
 
 
 class Sheet:
     """An open worksheet: ``write_row`` as often as needed, then let the workbook close it."""
 
+    BUFFER = 1 << 16  # rows are gathered into ~64 KB writes: one compress call per write, not per row
+
     def __init__(self, stream: IO[bytes], widths: Sequence[float] = (), freeze_header: bool = True):
         self._stream = stream
         self.rows = 0
         self._columns = 0
+        self._buffer: list[str] = []
+        self._buffered = 0
+        self._letters = [column_name(i) for i in range(64)]
         head = ['<?xml version="1.0" encoding="UTF-8" standalone="yes"?>',
                 '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">']
         if freeze_header:
@@ -95,20 +109,33 @@ class Sheet:
         self._write("".join(head))
 
     def _write(self, text: str) -> None:
-        self._stream.write(text.encode("utf-8"))
+        self._buffer.append(text)
+        self._buffered += len(text)
+        if self._buffered >= self.BUFFER:
+            self.flush()
+
+    def flush(self) -> None:
+        if self._buffer:
+            self._stream.write("".join(self._buffer).encode("utf-8"))
+            self._buffer, self._buffered = [], 0
 
     def write_row(self, values: Sequence[Any], styles: Sequence[int | None] = ()) -> None:
         self.rows += 1
+        row = self.rows
+        if len(values) > len(self._letters):
+            self._letters = [column_name(i) for i in range(len(values))]
         self._columns = max(self._columns, len(values))
-        cells = "".join(_cell(f"{column_name(i)}{self.rows}", v, styles[i] if i < len(styles) else None)
-                        for i, v in enumerate(values))
-        self._write(f'<row r="{self.rows}">{cells}</row>')
+        letters = self._letters
+        cells = "".join([_cell(f"{letters[i]}{row}", v, styles[i] if i < len(styles) else None)
+                         for i, v in enumerate(values)])
+        self._write(f'<row r="{row}">{cells}</row>')
 
     def close(self, autofilter: bool = True) -> None:
         tail = "</sheetData>"
         if autofilter and self.rows and self._columns:
             tail += f'<autoFilter ref="A1:{column_name(self._columns - 1)}{self.rows}"/>'
         self._write(tail + "</worksheet>")
+        self.flush()
         self._stream.close()
 
 
