@@ -79,9 +79,8 @@ def xlsx_row(row: Mapping[str, Any]) -> list[Any]:
 
 
 def filename(extension: str, filters: Mapping[str, Any], now: datetime) -> str:
-    """``invoices-2026-10_2026-12-20261130-1402.csv``: the period range when filtered, then the UTC time."""
-    span = ""
-    if filters.get("period_from") or filters.get("period_to"):
-        span = f"-{filters.get('period_from') or 'start'}_{filters.get('period_to') or 'now'}"
+    """``invoices-2026-10_2026-12-20261130-140203.csv`` (``-from-2026-10``, ``-to-2026-12`` for an open range):
+    the period range when filtered, then the UTC time of the export."""
+    start, end = filters.get("period_from"), filters.get("period_to")
+    span = (f"-{start}_{end}" if start and end else f"-from-{start}" if start else f"-to-{end}" if end else "")
     return f"invoices{span}-{now.astimezone(timezone.utc):%Y%m%d-%H%M%S}.{extension}"
-

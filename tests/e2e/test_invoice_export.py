@@ -124,7 +124,7 @@ def test_xlsx_holds_the_exact_values_and_the_registrys_totals(api, tokens, invoi
                                      token=tokens["approver"], headers={"Accept": XLSX})
     assert status == 200, body
     assert headers["content-type"] == XLSX
-    assert re.fullmatch(r'attachment; filename="invoices-start_2026-10-\d{8}-\d{6}\.xlsx"',
+    assert re.fullmatch(r'attachment; filename="invoices-to-2026-10-\d{8}-\d{6}\.xlsx"',
                         headers["content-disposition"])
     items, totals = _registry(api, tokens["approver"], "period_to=2026-10")
 
