@@ -196,7 +196,8 @@ OPERATIONS: dict[tuple[str, str], Op] = {
                     "a spreadsheet would read as a formula (=, +, -, @, tab, CR) prefixed with a single "
                     "quote (OWASP). XLSX: money as numbers with the exact value, a Totals sheet per "
                     "currency (the registry's totals). Content-Disposition names the file. For xlsx send "
-                    "Accept: */* or its media type. A file over 4 MB (what a Lambda response can carry) "
+                    "Accept: */* or its media type. A file too large for a Lambda response (about 4.7 MB of XLSX, "
+                    "5 MB of ASCII CSV) "
                     "is answered 201 with a presigned download link instead, or 422 when no download "
                     "storage is configured."),
     ("PATCH", "/api/invoices/{invoice_id}"): Op(

@@ -5,8 +5,9 @@ at a time, and each row is written to the file as it arrives (CSV row by row; XL
 member), into a spool that stays in memory up to the inline limit and goes to /tmp beyond it. Memory is
 bounded by the batch and the limit, not by the row count. The HTTP response is not streamed: Chalice's
 local server and API Gateway with a Python Lambda both take the whole body at once, and a Lambda response
-is at most 6 MB. So a file up to ``export_inline_max_bytes`` (4 MB; base64 for a binary body makes it
-5.3 MB) is the response itself; a larger one is put on R2 under ``exports/`` and the answer is a 201 with a
+is at most 6 MB (6,291,456 bytes of JSON). So a file whose body takes at most ``export_inline_max_bytes``
+(5,000,000) inside that JSON (``carried_size``: base64 for XLSX, escaped text for CSV) is the response
+itself; a larger one is put on R2 under ``exports/`` and the answer is a 201 with a
 presigned link (``download_url``, also in ``Location``) valid ``export_link_ttl_seconds``. With no R2
 configured, a larger file is a 422 asking for narrower filters, and nothing is kept.
 """
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+import json
 import tempfile
 import uuid
 from dataclasses import dataclass
@@ -91,7 +93,10 @@ def export_registry(principal: Principal, query: Mapping[str, str] | None, *, no
         spool.seek(0)
         if size <= limit:
             data = spool.read()
-            return Export(name, media_type, rows, body=data.decode("utf-8") if request.format == "csv" else data)
+            body = data.decode("utf-8") if request.format == "csv" else data
+            if carried_size(body) <= limit:
+                return Export(name, media_type, rows, body=body)
+            spool.seek(0)
         key = f"{now:%Y/%m/%d}/{uuid.uuid4().hex}/{name}"
         try:
             url = downloads.publish(key, spool, content_type=media_type, filename=name,
@@ -102,6 +107,15 @@ def export_registry(principal: Principal, query: Mapping[str, str] | None, *, no
     return Export(name, media_type, rows, download={
         "download_url": url, "expires_at": expires, "filename": name, "media_type": media_type,
         "bytes": size, "rows": rows})
+
+
+def carried_size(body: bytes | str) -> int:
+    """The body's size inside the Lambda response (a JSON document, the 6 MB limit's measure): a binary body
+    travels base64-encoded (4/3), a text one as a JSON string, where a line break or quote takes 2 bytes
+    and a non-ASCII character up to 6 (``\\uXXXX``, the runtime's default encoding)."""
+    if isinstance(body, bytes):
+        return 4 * ((len(body) + 2) // 3)
+    return len(json.dumps(body))
 
 
 def _xlsx_media_type() -> str:

@@ -205,3 +205,26 @@ def test_a_file_over_the_response_limit_becomes_a_link_or_a_clear_refusal(contai
     # the same export under the limit is the response itself
     assert exports.export_registry(viewer, {"format": "csv", "q": "Acme"}, now=now,
                                    downloads=NoStorage()).body.count("\r\n") == 2
+
+
+def test_the_limit_is_measured_as_the_lambda_response_carries_the_body(container, invoices, monkeypatch):
+    import json
+
+    from chalicelib.domain.access import Principal
+    from chalicelib.services import exports
+
+    assert exports.carried_size(b"\x00" * 3000) == 4000  # base64
+    assert exports.carried_size("Ромашка\r\n") == len('"' + "\\u0420" * 7 + '\\r\\n"')
+    viewer = Principal("", "v@x", "viewer")
+    query = {"format": "csv", "q": "Ромашка"}
+    text = exports.export_registry(viewer, query, downloads=FakeDownloads()).body
+    raw, carried = len(text.encode("utf-8")), len(json.dumps(text))
+    assert carried > raw  # Cyrillic, quotes, CRLF and the BOM all grow as JSON text
+
+    def with_limit(limit):
+        settings = container.settings.__class__(**{**container.settings.__dict__, "export_inline_max_bytes": limit})
+        monkeypatch.setattr(container, "settings", settings)
+        return exports.export_registry(viewer, query, downloads=FakeDownloads())
+
+    assert with_limit(raw).download is not None  # the file fits, its JSON form would not
+    assert with_limit(carried).body == text
