@@ -223,10 +223,13 @@ def record_outcome(run_id: str, outcome: Outcome) -> None:
 def _note_retry(run_id: str, key: str, error: str, receive_count: int) -> None:
     from ..adapters import generation_store as store
 
-    if runs.is_last_receive(receive_count):
-        record_outcome(run_id, Outcome(key, FAILED, reason=f"{error} (gave up after {receive_count} deliveries)"))
-    else:
-        container.current().db.run(lambda conn: store.note_attempt(conn, run_id, key, error))
+    try:
+        if runs.is_last_receive(receive_count):
+            record_outcome(run_id, Outcome(key, FAILED, reason=f"{error} (gave up after {receive_count} deliveries)"))
+        else:
+            container.current().db.run(lambda conn: store.note_attempt(conn, run_id, key, error))
+    except Exception:  # noqa: BLE001 - e.g. the database is what failed; the original error is raised next
+        log.exception("could not note the failed attempt", extra={"run_id": run_id, "application_key": key})
 
 
 def _create_run(period: Period, keys: list[str], *, trigger: str, mode: str,
