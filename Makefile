@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test package lock venv migrate seed bench clean
+.PHONY: run test package lock venv migrate seed bench clean frontend
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -14,8 +14,32 @@ $(STAMP): requirements.txt requirements-dev.txt
 
 venv: $(STAMP)
 
-## run: embedded PostgreSQL + ClickHouse, migrations, demo data, API on http://localhost:8000
-run: $(STAMP)
+## frontend: the operator console's build (frontend/dist), redone only when its sources changed:
+## `npm ci` when package.json/package-lock.json changed, `npm run build` when anything it is built from did.
+FRONTEND_SOURCES := $(shell find frontend/src frontend/public -type f 2>/dev/null) \
+	$(wildcard frontend/package.json frontend/package-lock.json frontend/index.html frontend/vite.config.* \
+	           frontend/tsconfig*.json)
+FRONTEND_MODULES := frontend/node_modules/.installed
+FRONTEND_BUILT   := frontend/dist/.built
+# `make run` builds the console only once there is one (frontend/package.json), and without Node.js it
+# says so and goes on: the API runs and / explains how to build the console.
+FRONTEND_IF_PRESENT := $(if $(wildcard frontend/package.json),frontend)
+
+$(FRONTEND_MODULES): frontend/package.json frontend/package-lock.json
+	@command -v npm >/dev/null || { echo "npm not found: install Node.js 20+ to build the console"; exit 1; }
+	cd frontend && npm ci --no-audit --no-fund
+	mkdir -p $(@D) && touch $@
+
+$(FRONTEND_BUILT): $(FRONTEND_MODULES) $(FRONTEND_SOURCES)
+	cd frontend && npm run build
+	mkdir -p $(@D) && touch $@
+
+frontend:
+	@if command -v npm >/dev/null; then $(MAKE) --no-print-directory $(FRONTEND_BUILT); \
+	else echo "npm not found: the console is not built (install Node.js 20+); the API runs without it"; fi
+
+## run: embedded PostgreSQL + ClickHouse, migrations, demo data, the API and the console on http://localhost:8000
+run: $(STAMP) $(FRONTEND_IF_PRESENT)
 	$(PY) -m infra.local.run
 
 ## test: the whole suite (unit, integration on the embedded databases, e2e over HTTP)

@@ -2,15 +2,16 @@
 from chalice import Chalice, Cron, Rate
 
 from chalicelib import observability, web
-from chalicelib.services import (auth, billing_config, calculator, clients, drift, editing, generation, health,
-                                 idempotency, integrations, invoice_pdf, invoices, jobs, lifecycle, queue_worker,
-                                 registry, webhooks)
+from chalicelib.services import (auth, billing_config, calculator, clients, drift, editing, exports, generation,
+                                 health, idempotency, integrations, invoice_pdf, invoices, jobs, lifecycle,
+                                 queue_worker, registry, webhooks)
 
 # Logs go through the Powertools logger (JSON); Chalice must not add a second handler to the same name.
 app = Chalice(app_name="proxima-invoice", configure_logs=False)
 observability.instrument(app)
 app.register_middleware(web.uniform_errors, "http")
 app.api.binary_types.append("application/pdf")
+app.api.binary_types.append("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")  # exports
 endpoint = web.endpoint
 
 
@@ -98,6 +99,16 @@ def create_invoice(request):
 @endpoint(app)
 def list_invoices(request):
     return registry.list_invoices(request.principal, request.query)
+
+
+@app.route("/api/invoices/export", methods=["GET"])
+@endpoint(app)
+def export_invoices(request):
+    export = exports.export_registry(request.principal, request.query)
+    if export.download is not None:  # too large for a response: a presigned link to it
+        return web.Reply(export.download, status=201, headers={"Location": export.download["download_url"]})
+    return web.Reply(export.body, headers={"Content-Type": export.media_type,
+                                           "Content-Disposition": f'attachment; filename="{export.filename}"'})
 
 
 @app.route("/api/invoices/{invoice_id}", methods=["GET"])
@@ -252,6 +263,27 @@ def retry_job(request):
 def didox_webhook(request):
     body, status = webhooks.didox_callback(request.header("x-didox-signature"), request.raw_body)
     return web.Reply(body, status=status)
+
+
+# --- month generation runs (the console's "generate the month", and the monthly schedule) ---------
+
+@app.route("/api/generation-runs", methods=["POST"])
+@endpoint(app)
+def start_generation_run(request):
+    run = generation.start_run(request.principal, request.json())
+    return web.Reply(run, status=201, headers={"Location": f"/api/generation-runs/{run['id']}"})
+
+
+@app.route("/api/generation-runs", methods=["GET"])
+@endpoint(app)
+def list_generation_runs(request):
+    return generation.list_runs(request.principal, request.query)
+
+
+@app.route("/api/generation-runs/{run_id}", methods=["GET"])
+@endpoint(app)
+def get_generation_run(request):
+    return generation.get_run(request.principal, request.params["run_id"])
 
 
 # --- billing configuration (DESIGN §3 rules 3, 5, 7; §8) ---------------------------------------

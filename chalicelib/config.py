@@ -65,6 +65,11 @@ class Settings:
     public_base_url: str = "http://localhost:8000"
     integration_timeout_seconds: int = 15
     log_level: str = "INFO"
+    # Registry export: a file whose body takes at most this much inside the Lambda response (base64 for
+    # XLSX, escaped JSON text for CSV) is the response itself; a larger one goes to R2 and the response is
+    # a short-lived link. Lambda's response payload limit is 6,291,456 bytes: this leaves room for headers.
+    export_inline_max_bytes: int = 5_000_000
+    export_link_ttl_seconds: int = 900
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> "Settings":

@@ -97,8 +97,8 @@ class CreditNoteRequest(Strict):
     reason: Annotated[str, Field(min_length=1, max_length=2000)]
 
 
-class RegistryQuery(Strict):
-    """Query parameters of ``GET /api/invoices`` (all strings on the wire)."""
+class RegistryFilters(Strict):
+    """The registry's filters, shared by ``GET /api/invoices`` and its export (all strings on the wire)."""
 
     status: str | None = None
     kind: Literal["invoice", "credit_note"] | None = None
@@ -107,9 +107,6 @@ class RegistryQuery(Strict):
     period_from: str | None = None
     period_to: str | None = None
     q: Annotated[str, Field(min_length=1, max_length=100)] | None = None
-    limit: Annotated[int, Field(ge=1, le=200)] = 50
-    cursor: Annotated[str, Field(max_length=500)] | None = None
-    totals: bool = True
 
     @field_validator("status")
     @classmethod
@@ -128,6 +125,20 @@ class RegistryQuery(Strict):
         if value is not None and not _PERIOD.match(value):
             raise ValueError("a calendar month YYYY-MM")
         return value
+
+
+class RegistryQuery(RegistryFilters):
+    """Query parameters of ``GET /api/invoices``."""
+
+    limit: Annotated[int, Field(ge=1, le=200)] = 50
+    cursor: Annotated[str, Field(max_length=500)] | None = None
+    totals: bool = True
+
+
+class RegistryExportQuery(RegistryFilters):
+    """Query parameters of ``GET /api/invoices/export``: the registry's filters and the file format."""
+
+    format: Literal["csv", "xlsx"] = "csv"
 
 
 class DidoxEvent(BaseModel):

@@ -31,6 +31,7 @@ from pydantic.json_schema import models_json_schema
 from . import calculator_schemas as calc
 from . import config_schemas as config
 from . import drift_schemas as drift
+from . import generation_schemas as gen
 from . import invoice_schemas as inv
 from . import schemas
 
@@ -84,6 +85,7 @@ class Op:
     media_type: str = "application/json"
     description: str = ""
     responses: Mapping[int, type[BaseModel] | JsonSchema] = field(default_factory=dict)
+    media_types: tuple[str, ...] = ()  # more success media types beside ``media_type``, same schema
 
 
 def list_of(model: type[BaseModel]) -> type[BaseModel]:
@@ -95,6 +97,7 @@ PATH_PARAMETERS: dict[str, JsonSchema] = {
     "invoice_id": {"type": "string", "format": "uuid", "description": "invoice id"},
     "snapshot_id": {"type": "string", "format": "uuid", "description": "calculator snapshot id"},
     "job_id": {"type": "string", "format": "uuid", "description": "integration job id"},
+    "run_id": {"type": "string", "format": "uuid", "description": "generation run id"},
     "line_id": {"type": "string", "format": "uuid", "description": "invoice line id"},
     "application_key": {"type": "string", "description": "application (contract) key, e.g. ACME-SUP"},
     "rule_id": {"type": "string", "pattern": "^[0-9]+$", "description": "rate rule id"},
@@ -127,6 +130,17 @@ _REGISTRY = {"type": "object", "required": ["items", "next_cursor", "limit", "to
                "items": {"type": "object", "properties": {
                    "currency": {"type": "string"}, "count": {"type": "integer"}, "subtotal": {"type": "string"},
                    "vat_amount": {"type": "string"}, "total": {"type": "string"}}}}}}
+
+_REGISTRY_FILTERS = (
+    Query("status", "one or more statuses, comma-separated"), Query("kind", "invoice | credit_note"),
+    Query("application_key", "application (contract) key"), Query("customer_key", "customer key"),
+    Query("period_from", "YYYY-MM"), Query("period_to", "YYYY-MM"),
+    Query("q", "number prefix (PRX-2026-00) or part of the customer's name"))
+_EXPORT_LINK = {"type": "object", "required": ["download_url", "expires_at", "filename", "media_type", "bytes", "rows"],
+                "description": "the export was too large for a response: a presigned link to it",
+                "properties": {"download_url": {"type": "string"}, "expires_at": {"type": "string"},
+                               "filename": {"type": "string"}, "media_type": {"type": "string"},
+                               "bytes": {"type": "integer"}, "rows": {"type": "integer"}}}
 
 
 _DRIFT = {"type": "object", "required": ["invoice_id", "lines", "worklogs", "subtotal_delta", "total_delta"],
@@ -193,12 +207,24 @@ OPERATIONS: dict[tuple[str, str], Op] = {
                                               errors=(404,)),
     ("GET", "/api/invoices"): Op(
         "The invoice registry: newest first, keyset pages, totals per currency", response=_REGISTRY, query=(
-            Query("status", "one or more statuses, comma-separated"), Query("kind", "invoice | credit_note"),
-            Query("application_key", "application (contract) key"), Query("customer_key", "customer key"),
-            Query("period_from", "YYYY-MM"), Query("period_to", "YYYY-MM"),
-            Query("q", "number prefix (PRX-2026-00) or part of the customer's name"), _LIMIT,
+            *_REGISTRY_FILTERS, _LIMIT,
             Query("cursor", "next_cursor of the previous page"),
             Query("totals", "false to skip the totals", {"type": "string", "enum": ["true", "false"]}))),
+    ("GET", "/api/invoices/export"): Op(
+        "The registry's filtered list as a CSV or XLSX file (the same filters, every page)",
+        query=(Query("format", "csv (default) or xlsx", {"type": "string", "enum": ["csv", "xlsx"]}),
+               *_REGISTRY_FILTERS),
+        media_type="text/csv", media_types=("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",),
+        response={"type": "string", "format": "binary"}, responses={201: _EXPORT_LINK},
+        description="Newest first, as the registry; cancelled invoices are listed (their status says so). "
+                    "CSV: UTF-8 with BOM, comma, CRLF, money as exact decimal strings, text cells that "
+                    "a spreadsheet would read as a formula (=, +, -, @, tab, CR) prefixed with a single "
+                    "quote (OWASP). XLSX: money as numbers with the exact value, a Totals sheet per "
+                    "currency (the registry's totals). Content-Disposition names the file. For xlsx send "
+                    "Accept: */* or its media type. A file too large for a Lambda response (about 4.7 MB of XLSX, "
+                    "5 MB of ASCII CSV) "
+                    "is answered 201 with a presigned download link instead, or 422 when no download "
+                    "storage is configured."),
     ("PATCH", "/api/invoices/{invoice_id}"): Op(
         "Edit a draft's header (If-Match required)", body=inv.InvoicePatch, errors=_EDIT_ERRORS,
         headers=(_IF_MATCH,)),
@@ -265,6 +291,21 @@ OPERATIONS: dict[tuple[str, str], Op] = {
         response=_REGENERATED, errors=_EDIT_ERRORS, headers=(_IF_MATCH,)),
     ("GET", "/api/invoices/{invoice_id}/margin"): Op(
         "The invoice's margin against the floor that approval checks", response=_MARGIN, errors=(404,)),
+    # --- month generation runs
+    ("POST", "/api/generation-runs"): Op(
+        "Start the month's drafts (admin): one idempotent draft per active application", body=gen.GenerationRunRequest,
+        response=gen.GenerationRunOut, status=201, errors=(403, 409),
+        description="The month must have ended (422 otherwise); a run of the month already running -> 409 "
+                    "naming it in details.id. With a job queue the run comes back `running` and workers "
+                    "record each application's outcome (poll GET /api/generation-runs/{run_id}); without one "
+                    "it runs in the request and comes back finished. The Location header names the run."),
+    ("GET", "/api/generation-runs"): Op(
+        "Recent generation runs, newest first", response=gen.GenerationRunPage,
+        query=(Query("period", "only this month's runs (YYYY-MM)"),
+               Query("limit", "at most this many (1-100, default 20)", {"type": "string", "pattern": "^[0-9]+$"}))),
+    ("GET", "/api/generation-runs/{run_id}"): Op(
+        "A generation run: status, counts, and the applications that failed, were skipped or are retrying",
+        response=gen.GenerationRunOut, errors=(404,)),
     # --- billing configuration
     ("GET", "/api/applications/{application_key}/rate-rules"): Op(
         "An application's rate rules", response=list_of(config.RateRuleOut), errors=(404,)),
@@ -389,7 +430,8 @@ def _operation(method: str, path: str, view: Any, op: Op, refs: Mapping[Any, Jso
     else:
         success = _schema(op.response, "serialization", refs)
         responses[str(op.status)] = {"description": "OK" if op.status == 200 else "Created",
-                                     "content": {op.media_type: {"schema": success}}}
+                                     "content": {media: {"schema": success}
+                                                 for media in (op.media_type, *op.media_types)}}
     statuses = set(op.errors) | {503}
     if requires_auth:
         statuses.add(401)

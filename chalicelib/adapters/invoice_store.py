@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import re
-from typing import Any, Iterable, Mapping
+from typing import Any, Iterable, Iterator, Mapping
 
 import psycopg
 from psycopg import errors as pg_errors
@@ -281,6 +281,26 @@ def registry_totals(conn: psycopg.Connection, filters: Mapping[str, Any]) -> lis
            " sum(total) AS total FROM invoicing.invoices"
            + (" WHERE " + " AND ".join(where) if where else "") + " GROUP BY currency ORDER BY currency")
     return conn.execute(sql, params).fetchall()
+
+
+def begin_snapshot(conn: psycopg.Connection) -> None:
+    """The rest of this transaction reads one snapshot (an export's rows and totals agree). Must be the
+    transaction's first statement."""
+    conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+
+
+def registry_rows(conn: psycopg.Connection, filters: Mapping[str, Any], batch_size: int = 2000
+                  ) -> Iterator[dict[str, Any]]:
+    """Every row the filter matches, in the registry's order, through a server-side cursor: ``batch_size``
+    rows in memory at a time, however many match. Inside a transaction (the cursor lives in it)."""
+    where, params = _registry_filters(filters)
+    sql = (f"SELECT {REGISTRY_COLUMNS} FROM invoicing.invoices"
+           + (" WHERE " + " AND ".join(where) if where else "")
+           + " ORDER BY invoices.created_at DESC, invoices.id DESC")
+    with conn.cursor(name="registry_export") as cursor:
+        cursor.itersize = batch_size
+        cursor.execute(sql, params)
+        yield from cursor
 
 
 def find_by_didox_document(conn: psycopg.Connection, document_id: str) -> str | None:

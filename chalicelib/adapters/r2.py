@@ -107,3 +107,35 @@ class R2Archive(Integration):
     def _result(self, key: str, etag: str | None, digest: str, *, created: bool) -> dict[str, Any]:
         return {"bucket": self.bucket, "key": key, "etag": (etag or "").strip('"'), "sha256": digest,
                 "created": created}
+
+
+# --- registry exports: files too large for a Lambda response, handed out by presigned link -----------
+
+EXPORT_PREFIX = "exports/"
+
+
+class R2Downloads:
+    """Puts a generated file under ``exports/`` and returns a presigned GET link to it.
+
+    The object carries its Content-Type and an attachment Content-Disposition, so the plain presigned GET
+    downloads it under its name without response-header overrides. Exports are not kept: give the bucket
+    a lifecycle rule deleting ``exports/`` after a day (README, Deploy).
+    """
+
+    def __init__(self, settings: Settings, *, client: Any = None):
+        self.settings = settings
+        self.archive = R2Archive(settings, client=client)
+
+    @property
+    def configured(self) -> bool:
+        return not self.archive.missing
+
+    def publish(self, key: str, fileobj: Any, *, content_type: str, filename: str, expires_in: int) -> str:
+        client = self.archive.client
+        try:
+            client.upload_fileobj(fileobj, self.archive.bucket, EXPORT_PREFIX + key, ExtraArgs={
+                "ContentType": content_type, "ContentDisposition": f'attachment; filename="{filename}"'})
+            return client.generate_presigned_url("get_object", ExpiresIn=expires_in, Params={
+                "Bucket": self.archive.bucket, "Key": EXPORT_PREFIX + key})
+        except boto_errors() as exc:
+            raise classify_boto_error(exc, "R2 export upload") from exc

@@ -16,6 +16,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "retry_jobs": frozenset({"accountant", "admin"}),
     "save_quotes": frozenset({"accountant", "admin"}),
     "manage_users": frozenset({"admin"}),
+    "run_generation": frozenset({"admin"}),
 }
 
 

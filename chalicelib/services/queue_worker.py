@@ -16,20 +16,28 @@ def _handle(record: Any) -> None:
     retried later is not a record failure: its row holds the retry, the relay re-publishes it when due.
 
     Every line logged while a record is handled carries its SQS message id as the correlation id."""
-    observability.correlate(record.message_id,
-                          receive_count=(record.raw_event.get("attributes") or {}).get("ApproximateReceiveCount"))
+    receive_count = _receive_count(record)
+    observability.correlate(record.message_id, receive_count=receive_count)
     try:
         kind = json.loads(record.body).get("type")
         if kind == jobs.MESSAGE_TYPE:
             outcome = jobs.handle_message(record.body)
         else:
-            outcome = generation.handle_message(record.body).status
+            outcome = generation.handle_message(record.body, receive_count=receive_count).status
         log.info("record processed", extra={"message_type": kind, "outcome": outcome})
     except Exception:
         log.exception("record failed; SQS redelivers it (dead-letter queue after the redrive count)")
         raise
     finally:
         observability.forget("receive_count")
+
+
+def _receive_count(record: Any) -> int:
+    """SQS's ApproximateReceiveCount (1 on the first delivery); 1 when absent (local or hand-made events)."""
+    try:
+        return int((record.get("attributes") or {}).get("ApproximateReceiveCount") or 1)
+    except (TypeError, ValueError):
+        return 1
 
 
 def process_batch(event: dict[str, Any], context: Any = None) -> dict[str, Any]:

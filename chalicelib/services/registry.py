@@ -30,6 +30,18 @@ def _decode_cursor(text: str) -> tuple[datetime, str]:
                          details={"field": "cursor"}) from None
 
 
+def store_filters(request: Any) -> dict[str, Any]:
+    """The store's filter mapping from a parsed ``RegistryFilters`` (the registry and its export alike)."""
+    from .. import invoice_schemas as schemas
+
+    if request.period_from and request.period_to and request.period_from > request.period_to:
+        raise ValidationFailed("period_from is after period_to",
+                               details=[{"field": "period_from", "problem": "after period_to"}])
+    filters = request.model_dump(include=set(schemas.RegistryFilters.model_fields) - {"status"})
+    filters["statuses"] = request.status.split(",") if request.status else None
+    return filters
+
+
 def list_invoices(principal: Principal, query: Mapping[str, str] | None) -> dict[str, Any]:
     """GET /api/invoices: ``items`` newest first, ``next_cursor`` (null on the last page) and, on the first
     page, ``totals`` per currency for everything the filter matches (not only this page; ``totals=false``
@@ -39,12 +51,8 @@ def list_invoices(principal: Principal, query: Mapping[str, str] | None) -> dict
 
     authorize(principal, "read")
     request = parse(schemas.RegistryQuery, dict(query or {}))
-    if request.period_from and request.period_to and request.period_from > request.period_to:
-        raise ValidationFailed("period_from is after period_to",
-                               details=[{"field": "period_from", "problem": "after period_to"}])
+    filters = store_filters(request)
     after = _decode_cursor(request.cursor) if request.cursor else None
-    filters = request.model_dump(exclude={"limit", "cursor", "status", "totals"})
-    filters["statuses"] = request.status.split(",") if request.status else None
 
     def read(conn):
         rows = store.registry_page(conn, filters, request.limit, after)

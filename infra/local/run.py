@@ -58,7 +58,11 @@ def main(argv: list[str] | None = None) -> int:
 
     server = build_server(args.host, args.port)
     worker = effects.start_workers()
+    from infra.local.server import DIST_DIR
+
     print(f"\nProxima Invoice API on http://{args.host}:{args.port}/api/health")
+    print(f"the console on http://{args.host}:{args.port}/" + (
+        "" if (DIST_DIR / "index.html").is_file() else " (not built yet: `make frontend`, Node.js 20+)"))
     print("\n".join(effects.describe()))
     print(f"worker: long-polls the queue; relay every {worker.relay_every:g} s, Didox poll every {worker.poll_every:g} s")
     cli.print_demo_logins()

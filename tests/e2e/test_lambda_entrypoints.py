@@ -276,7 +276,8 @@ def test_the_monthly_schedule_fans_out_through_the_queue_into_drafts(functions, 
     monthly, worker = handler_of(functions, "monthly_drafts"), handler_of(functions, "jobs_worker")
     event = runtime.scheduled_event("proxima-invoice-prod-MonthlyDrafts", at=FIRST_OF_NOVEMBER)
     result = runtime.invoke(monthly, event, function_name="monthly-drafts")
-    assert result == {"period": "2026-10", "enqueued": 3}  # TAPP-SUP, TAPP-HR, TAPP-FP (TAPP-OLD is closed)
+    # TAPP-SUP, TAPP-HR, TAPP-FP (TAPP-OLD is closed), recorded as one generation run
+    assert (result["period"], result["enqueued"]) == ("2026-10", 3) and result["run_id"]
 
     messages = receive_all(aws)
     assert sorted(json.loads(m["Body"])["application_key"] for m in messages) == ["TAPP-FP", "TAPP-HR", "TAPP-SUP"]
@@ -289,6 +290,9 @@ def test_the_monthly_schedule_fans_out_through_the_queue_into_drafts(functions, 
     assert status == 200
     assert sorted((i["application_key"], i["status"]) for i in registry["items"]) == [
         ("TAPP-FP", "draft"), ("TAPP-HR", "draft"), ("TAPP-SUP", "draft")]
+    status, run = gateway.json("GET", f"/api/generation-runs/{result['run_id']}", token=gateway.login("admin"))
+    assert status == 200 and run["status"] == "completed", run
+    assert (run["counts"]["created"], run["counts"]["failed"], run["counts"]["pending"]) == (3, 0, 0), run
 
 
 def test_the_monthly_schedule_drafts_the_month_before_the_rule_fired_not_before_today(functions, aws):

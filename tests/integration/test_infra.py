@@ -300,3 +300,85 @@ def test_the_lock_pins_every_file_by_hash_and_agrees_with_requirements_txt():
 def test_locked_versions_reads_pins_and_ignores_the_rest():
     text = "a-b==1.0 \\\n    --hash=sha256:00\n# c==2\nD_E[x]==3.1 ; python_version>'3'\n-r other.txt\n"
     assert packager.locked_versions(text) == {"a-b": "1.0", "d-e": "3.1"}
+
+
+# --- console hosting (issue 13): S3 + CloudFront, /api/* to the API stage ------------------------
+
+MANAGED_CACHING_DISABLED = "4135ea2d-6df8-44a3-9df3-4b5a84be39ad"
+MANAGED_ALL_VIEWER_EXCEPT_HOST = "b689b0a8-53d0-40ab-baf2-68738e2966ac"
+
+
+def test_the_generation_runs_last_delivery_is_the_queues_redrive_threshold(template):
+    from chalicelib.domain import generation_runs
+
+    redrive = template["Resources"]["JobsQueue"]["Properties"]["RedrivePolicy"]
+    assert int(redrive["maxReceiveCount"]) == generation_runs.MAX_RECEIVES
+
+
+def test_the_app_bucket_is_private_and_read_only_by_the_distribution(template):
+    resources = template["Resources"]
+    bucket = resources["AppBucket"]["Properties"]
+    assert bucket["PublicAccessBlockConfiguration"] == {"BlockPublicAcls": True, "BlockPublicPolicy": True,
+                                                        "IgnorePublicAcls": True, "RestrictPublicBuckets": True}
+    assert bucket["OwnershipControls"]["Rules"] == [{"ObjectOwnership": "BucketOwnerEnforced"}]
+    allow = [s for s in resources["AppBucketPolicy"]["Properties"]["PolicyDocument"]["Statement"]
+             if s["Effect"] == "Allow"]
+    assert len(allow) == 1 and allow[0]["Principal"] == {"Service": "cloudfront.amazonaws.com"}
+    assert allow[0]["Action"] == "s3:GetObject"
+    source = allow[0]["Condition"]["StringEquals"]["AWS:SourceArn"]["Fn::Sub"]
+    assert source.endswith(":distribution/${AppDistribution}")
+    oac = resources["AppOriginAccessControl"]["Properties"]["OriginAccessControlConfig"]
+    assert (oac["OriginAccessControlOriginType"], oac["SigningBehavior"], oac["SigningProtocol"]) == (
+        "s3", "always", "sigv4")
+
+
+def test_the_distribution_serves_the_app_and_sends_api_to_the_stage(template):
+    resources = template["Resources"]
+    config = resources["AppDistribution"]["Properties"]["DistributionConfig"]
+    origins = {o["Id"]: o for o in config["Origins"]}
+    assert origins["app"]["DomainName"] == {"Fn::GetAtt": ["AppBucket", "RegionalDomainName"]}
+    assert origins["app"]["OriginAccessControlId"] == {"Fn::GetAtt": ["AppOriginAccessControl", "Id"]}
+    api = origins["api"]
+    assert "${RestAPI}.execute-api." in api["DomainName"]["Fn::Sub"]
+    stage = resources["RestAPI"]["Properties"]["StageName"]
+    assert api["OriginPath"] == f"/{stage}"  # /api/invoices -> the stage's /api/invoices route
+    assert api["CustomOriginConfig"]["OriginProtocolPolicy"] == "https-only"
+    assert resources["RestAPI"]["Properties"]["EndpointConfiguration"] == "REGIONAL"
+
+    default = config["DefaultCacheBehavior"]
+    assert default["TargetOriginId"] == "app" and default["ViewerProtocolPolicy"] == "redirect-to-https"
+    assert default["FunctionAssociations"] == [
+        {"EventType": "viewer-request", "FunctionARN": {"Fn::GetAtt": ["AppSpaRewrite", "FunctionARN"]}}]
+    behaviours = {b["PathPattern"]: b for b in config["CacheBehaviors"]}
+    to_api = behaviours["/api/*"]
+    assert to_api["TargetOriginId"] == "api" and to_api["CachePolicyId"] == MANAGED_CACHING_DISABLED
+    assert to_api["OriginRequestPolicyId"] == MANAGED_ALL_VIEWER_EXCEPT_HOST  # Authorization, If-Match...
+    assert set(to_api["AllowedMethods"]) == {"GET", "HEAD", "OPTIONS", "PUT", "POST", "PATCH", "DELETE"}
+    # API errors must reach the client as they are: no distribution-wide error page rewriting
+    assert "CustomErrorResponses" not in config
+
+    def cache_control(policy):
+        items = resources[policy["Ref"]]["Properties"]["ResponseHeadersPolicyConfig"]["CustomHeadersConfig"]["Items"]
+        return {i["Header"]: i["Value"] for i in items}["Cache-Control"]
+
+    assert cache_control(behaviours["/assets/*"]["ResponseHeadersPolicyId"]) == "public, max-age=31536000, immutable"
+    assert cache_control(default["ResponseHeadersPolicyId"]) == "no-cache"
+    assert {"AppBucketName", "AppDistributionId", "AppUrl"} <= set(template["Outputs"])
+
+
+@pytest.mark.parametrize("uri, rewritten", [
+    ("/", "/index.html"), ("/invoices", "/index.html"), ("/invoices/9c1d7e0a", "/index.html"),
+    ("/clients/ACME-SUP/", "/index.html"), ("/assets/index-Bx3k9_Qa.js", "/assets/index-Bx3k9_Qa.js"),
+    ("/favicon.svg", "/favicon.svg"), ("/api/health", "/api/health"),
+])
+def test_the_spa_rewrite_function_sends_client_routes_to_index_html(template, uri, rewritten):
+    import shutil
+
+    node = shutil.which("node")
+    if node is None:
+        pytest.skip("node is not installed: the CloudFront function is JavaScript")
+    code = template["Resources"]["AppSpaRewrite"]["Properties"]["FunctionCode"]
+    script = code + f"\nprocess.stdout.write(handler({{request: {{uri: {json.dumps(uri)}}}}}).uri);"
+    result = subprocess.run([node, "-e", script], capture_output=True, text=True, timeout=30)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == rewritten

@@ -1,0 +1,2 @@
+DROP TABLE invoicing.generation_run_items;
+DROP TABLE invoicing.generation_runs;
