@@ -1,4 +1,5 @@
 // Regenerates src/api/schema.d.ts from the API's OpenAPI document.
+// Fields with a default (pydantic) stay optional in request bodies: --default-non-nullable false.
 //   npm run gen:api                       -> asks the project's Python for the document (no server needed)
 //   npm run gen:api -- http://localhost:8000/api/openapi.json   -> reads it from a running server
 import { execFileSync } from "node:child_process";
@@ -18,4 +19,4 @@ if (!source) {
   source = join(mkdtempSync(join(tmpdir(), "openapi-")), "openapi.json");
   writeFileSync(source, doc);
 }
-execFileSync(join(here, "..", "node_modules", ".bin", "openapi-typescript"), [source, "-o", out], { stdio: "inherit" });
+execFileSync(join(here, "..", "node_modules", ".bin", "openapi-typescript"), [source, "-o", out, "--default-non-nullable", "false"], { stdio: "inherit" });

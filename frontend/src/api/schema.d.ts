@@ -755,17 +755,17 @@ export interface components {
              * Name
              * @default
              */
-            name: string;
+            name?: string;
             /**
              * Email
              * @default
              */
-            email: string;
+            email?: string;
             /**
              * Phone
              * @default
              */
-            phone: string;
+            phone?: string;
         };
         /** ClassificationInput */
         ClassificationInput: {
@@ -775,7 +775,7 @@ export interface components {
              * Note
              * @default null
              */
-            note: string | null;
+            note?: string | null;
         };
         /** ClassificationList */
         ClassificationList: {
@@ -867,7 +867,7 @@ export interface components {
              * Details
              * @default null
              */
-            details: unknown;
+            details?: unknown;
         };
         /** ExclusionInput */
         ExclusionInput: {
@@ -877,17 +877,17 @@ export interface components {
              * Application Key
              * @default null
              */
-            application_key: string | null;
+            application_key?: string | null;
             /**
              * Effective From
              * @default null
              */
-            effective_from: unknown | null;
+            effective_from?: unknown | null;
             /**
              * Effective To
              * @default null
              */
-            effective_to: unknown | null;
+            effective_to?: unknown | null;
             /** Reason */
             reason: string;
         };
@@ -927,44 +927,44 @@ export interface components {
              * Issue Date
              * @default null
              */
-            issue_date: string | null;
+            issue_date?: string | null;
             /**
              * Due Date
              * @default null
              */
-            due_date: string | null;
+            due_date?: string | null;
             /**
              * Payment Terms
              * @default null
              */
-            payment_terms: string | null;
+            payment_terms?: string | null;
             /**
              * Notes
              * @default null
              */
-            notes: string | null;
+            notes?: string | null;
             /** @default null */
-            billing_contact: components["schemas"]["BillingContact"] | null;
+            billing_contact?: components["schemas"]["BillingContact"] | null;
             /**
              * Contract Number
              * @default null
              */
-            contract_number: string | null;
+            contract_number?: string | null;
             /**
              * Contract Date
              * @default null
              */
-            contract_date: string | null;
+            contract_date?: string | null;
             /**
              * Vat Rate
              * @default null
              */
-            vat_rate: number | string | null;
+            vat_rate?: number | string | null;
             /**
              * Reason
              * @default
              */
-            reason: string;
+            reason?: string;
         };
         /** LineDelete */
         LineDelete: {
@@ -972,7 +972,7 @@ export interface components {
              * Reason
              * @default
              */
-            reason: string;
+            reason?: string;
         };
         /**
          * LineInput
@@ -983,7 +983,7 @@ export interface components {
              * Category
              * @default
              */
-            category: string;
+            category?: string;
             /** Description */
             description: string;
             /** Quantity */
@@ -993,24 +993,24 @@ export interface components {
              * @default hour
              * @enum {string}
              */
-            unit: "hour" | "month" | "fixed";
+            unit?: "hour" | "month" | "fixed";
             /** Unit Price */
             unit_price: number | string;
             /**
              * Multiplier
              * @default 1
              */
-            multiplier: number | string;
+            multiplier?: number | string;
             /**
              * Position
              * @default null
              */
-            position: number | null;
+            position?: number | null;
             /**
              * Reason
              * @default
              */
-            reason: string;
+            reason?: string;
         };
         /** LinePatch */
         LinePatch: {
@@ -1018,42 +1018,42 @@ export interface components {
              * Category
              * @default null
              */
-            category: string | null;
+            category?: string | null;
             /**
              * Description
              * @default null
              */
-            description: string | null;
+            description?: string | null;
             /**
              * Quantity
              * @default null
              */
-            quantity: number | string | null;
+            quantity?: number | string | null;
             /**
              * Unit
              * @default null
              */
-            unit: ("hour" | "month" | "fixed") | null;
+            unit?: ("hour" | "month" | "fixed") | null;
             /**
              * Unit Price
              * @default null
              */
-            unit_price: number | string | null;
+            unit_price?: number | string | null;
             /**
              * Multiplier
              * @default null
              */
-            multiplier: number | string | null;
+            multiplier?: number | string | null;
             /**
              * Position
              * @default null
              */
-            position: number | null;
+            position?: number | null;
             /**
              * Reason
              * @default
              */
-            reason: string;
+            reason?: string;
         };
         /** LoginRequest */
         LoginRequest: {
@@ -1068,7 +1068,7 @@ export interface components {
              * Refresh Token
              * @default null
              */
-            refresh_token: string | null;
+            refresh_token?: string | null;
         };
         /** Me */
         Me: {
@@ -1097,17 +1097,17 @@ export interface components {
              * Paid On
              * @default null
              */
-            paid_on: string | null;
+            paid_on?: string | null;
             /**
              * Reference
              * @default
              */
-            reference: string;
+            reference?: string;
             /**
              * Reason
              * @default
              */
-            reason: string;
+            reason?: string;
         };
         /** PrefillRequest */
         PrefillRequest: {
@@ -1156,7 +1156,7 @@ export interface components {
              * @description give it on every line, or on none to price the quote at target_margin_pct
              * @default null
              */
-            bill_rate: (string | number) | null;
+            bill_rate?: (string | number) | null;
         };
         /** QuoteLineOut */
         QuoteLineOut: {
@@ -1220,25 +1220,25 @@ export interface components {
              * @description percent added to the cost
              * @default 0
              */
-            overhead_pct: string | number;
+            overhead_pct?: string | number;
             /**
              * Discount Pct
              * @description percent, below 100
              * @default 0
              */
-            discount_pct: string | number;
+            discount_pct?: string | number;
             /**
              * Target Margin Pct
              * @description used only when no line has a bill_rate
              * @default 0
              */
-            target_margin_pct: string | number;
+            target_margin_pct?: string | number;
             /**
              * Vat Rate
              * @description percent, below 100
              * @default 0
              */
-            vat_rate: string | number;
+            vat_rate?: string | number;
         };
         /**
          * RateRuleInput
@@ -1252,52 +1252,52 @@ export interface components {
              * Account Id
              * @default null
              */
-            account_id: string | null;
+            account_id?: string | null;
             /**
              * Issue Type
              * @default null
              */
-            issue_type: string | null;
+            issue_type?: string | null;
             /**
              * Priority
              * @default null
              */
-            priority: string | null;
+            priority?: string | null;
             /**
              * Rate
              * @default null
              */
-            rate: number | string | null;
+            rate?: number | string | null;
             /**
              * Multiplier
              * @default null
              */
-            multiplier: number | string | null;
+            multiplier?: number | string | null;
             /**
              * Min Billable Minutes
              * @default null
              */
-            min_billable_minutes: number | null;
+            min_billable_minutes?: number | null;
             /**
              * Rounding Increment Minutes
              * @default null
              */
-            rounding_increment_minutes: number | null;
+            rounding_increment_minutes?: number | null;
             /**
              * Effective From
              * @default null
              */
-            effective_from: unknown | null;
+            effective_from?: unknown | null;
             /**
              * Effective To
              * @default null
              */
-            effective_to: unknown | null;
+            effective_to?: unknown | null;
             /**
              * Note
              * @default null
              */
-            note: string | null;
+            note?: string | null;
         };
         /** RateRuleList */
         RateRuleList: {
@@ -1423,31 +1423,31 @@ export interface components {
              * @description percent added to the cost
              * @default 0
              */
-            overhead_pct: string | number;
+            overhead_pct?: string | number;
             /**
              * Discount Pct
              * @description percent, below 100
              * @default 0
              */
-            discount_pct: string | number;
+            discount_pct?: string | number;
             /**
              * Target Margin Pct
              * @description used only when no line has a bill_rate
              * @default 0
              */
-            target_margin_pct: string | number;
+            target_margin_pct?: string | number;
             /**
              * Vat Rate
              * @description percent, below 100
              * @default 0
              */
-            vat_rate: string | number;
+            vat_rate?: string | number;
             /**
              * Application Key
              * @description an application in ClickHouse (cdm.jira_applications); unknown -> 404
              * @default null
              */
-            application_key: string | null;
+            application_key?: string | null;
         };
         /** SnapshotSummaryOut */
         SnapshotSummaryOut: {
@@ -1484,7 +1484,7 @@ export interface components {
              * @default Bearer
              * @constant
              */
-            token_type: "Bearer";
+            token_type?: "Bearer";
             /** Expires In */
             expires_in: number;
         };
@@ -1497,7 +1497,7 @@ export interface components {
              * Reason
              * @default
              */
-            reason: string;
+            reason?: string;
         };
         /** UserCreateRequest */
         UserCreateRequest: {
@@ -1514,7 +1514,7 @@ export interface components {
              * Full Name
              * @default
              */
-            full_name: string;
+            full_name?: string;
         };
     };
     responses: never;
