@@ -29,9 +29,12 @@ export function DraftEditor({ invoice, readOnly }: { invoice: Invoice; readOnly?
     return false;
   }
 
+  // shown in the line dialog while it is open (the page behind it is inert), on the page otherwise
+  const banner = conflict && <ConflictAlert invoice={invoice} conflict={conflict} onReload={async () => { await edits.reload(); setConflict(null); }} />;
+
   return (
     <Stack>
-      {conflict && <ConflictAlert invoice={invoice} conflict={conflict} onReload={async () => { await edits.reload(); setConflict(null); }} />}
+      {conflict && editing === null && banner}
       <HeaderForm invoice={invoice} readOnly={readOnly} onSave={async (body) => {
         setSaved(false);
         try { await edits.patchHeader.mutateAsync(body); setSaved(true); return true; } catch (e) { if (!failed(e)) throw e; return false; }
@@ -66,7 +69,7 @@ export function DraftEditor({ invoice, readOnly }: { invoice: Invoice; readOnly?
         </Table.Tbody>
       </Table>
       <TotalsBlock doc={invoice} />
-      <LineModal line={editing} invoice={invoice} onClose={() => setEditing(null)}
+      <LineModal line={editing} invoice={invoice} banner={banner} onClose={() => setEditing(null)}
         onSave={async (values) => {
           try {
             if (editing === "new") await edits.addLine.mutateAsync({ ...values, description: values.description ?? "", quantity: values.quantity ?? "1", unit_price: values.unit_price ?? "0" });
@@ -150,8 +153,8 @@ function HeaderForm({ invoice, readOnly, onSave }: { invoice: Invoice; readOnly?
 
 type LineValues = { description?: string; quantity?: string; unit_price?: string; unit?: "hour" | "month" | "fixed"; reason?: string };
 
-function LineModal({ line, invoice, onClose, onSave, onDelete }: {
-  line: Line | "new" | null; invoice: Invoice; onClose: () => void;
+function LineModal({ line, invoice, banner, onClose, onSave, onDelete }: {
+  line: Line | "new" | null; invoice: Invoice; banner: React.ReactNode; onClose: () => void;
   onSave: (values: LineValues) => Promise<void>; onDelete: (reason: string) => Promise<void>;
 }) {
   const { t } = useTranslation();
@@ -176,6 +179,7 @@ function LineModal({ line, invoice, onClose, onSave, onDelete }: {
   return (
     <Modal opened={line !== null} onClose={onClose} title={line === "new" ? t("edit.addLine") : `${t("edit.editLine")} ${current?.position ?? ""}`} size="lg">
       <Stack>
+        {banner}
         <Textarea label={t("invoice.description")} autosize value={shown("description")} onChange={(e) => { const v = e.currentTarget.value; setValues((s) => ({ ...s, description: v })); }} />
         <SimpleGrid cols={3}>
           <TextInput label={t("invoice.quantity")} inputMode="decimal" value={shown("quantity")} onChange={(e) => { const v = e.currentTarget.value; setValues((s) => ({ ...s, quantity: v })); }} />
