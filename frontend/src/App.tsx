@@ -1,6 +1,6 @@
 import { lazy, Suspense } from "react";
 import { AppShell, Badge, Button, Group, NavLink, Stack, Text, Title } from "@mantine/core";
-import { Navigate, NavLink as RouterLink, Route, Routes, useLocation } from "react-router";
+import { Link, Navigate, Route, Routes, useLocation } from "react-router";
 import { useTranslation } from "react-i18next";
 import { canWrite, useAuth } from "./auth/AuthContext";
 import { LoginPage } from "./auth/LoginPage";
@@ -48,7 +48,7 @@ export function App() {
       <AppShell.Navbar p="sm" aria-label="main">
         <Stack gap={2}>
           {links.filter((l) => l.show).map((l) => (
-            <NavLink key={l.to} component={RouterLink} to={l.to} label={l.label} active={active(l.to)} />
+            <NavLink key={l.to} component={Link} to={l.to} label={l.label} active={active(l.to)} />
           ))}
         </Stack>
       </AppShell.Navbar>

@@ -18,7 +18,7 @@ const queryClient = new QueryClient({
   },
 });
 
-const theme = createTheme({ primaryColor: "indigo", fontFamily: "system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif" });
+const theme = createTheme({ respectReducedMotion: true, primaryColor: "indigo", fontFamily: "system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif" });
 
 createRoot(document.getElementById("root")!).render(
   <StrictMode>

@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 
 from chalicelib.services import container as container_module
-from tests.e2e.conftest import PASSWORD
+from tests.e2e.conftest import PASSWORD, users  # noqa: F401  (the e2e users fixture, reused)
 
 ROOT = Path(__file__).resolve().parents[2]
 FRONTEND = ROOT / "frontend"
@@ -64,8 +64,9 @@ def browser():
         if os.environ.get("CI"):
             pytest.fail(message)
         pytest.skip(message)
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
 
+    expect.set_options(timeout=WAIT_MS)
     with sync_playwright() as playwright:
         chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield chromium
@@ -141,7 +142,8 @@ def new_page(browser):
     contexts = []
 
     def make(lang: str = "en"):
-        context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="en-GB" if lang == "en" else "ru-RU")
+        context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="en-GB" if lang == "en" else "ru-RU",
+                                      reduced_motion="reduce")  # no modal fade in the screenshots
         context.set_default_timeout(WAIT_MS)
         contexts.append(context)
         return context, context.new_page()
