@@ -7,5 +7,5 @@ export default defineConfig({
   plugins: [react()],
   server: { proxy: { "/api": "http://127.0.0.1:8000" } },
   build: { sourcemap: false, chunkSizeWarningLimit: 600 },
-  test: { environment: "jsdom" },
+  test: { environment: "jsdom", setupFiles: ["src/test-setup.ts"] },
 });

@@ -281,3 +281,32 @@ def test_the_csv_export_carries_the_filtered_rows_and_totals(console, new_page):
     assert len(rows) == len(listed["items"]) == 1
     total_column = next(k for k in rows[0] if k.strip().lower() == "total")
     assert sum(Decimal(r[total_column]) for r in rows) == Decimal(listed["totals"][0]["total"])
+
+
+def ru_money(amount: str, currency: str) -> str:
+    """The ru-RU display (Intl): grouped by spaces, a decimal comma, the symbol after."""
+    whole, _, cents = f"{Decimal(amount):,.2f}".partition(".")
+    return f"{whole.replace(',', ' ')},{cents} {'€' if currency == 'EUR' else currency}"
+
+
+def test_the_finance_team_works_in_russian(console, new_page):
+    token = console.token("accountant")
+    for key in ("TAPP-HR", "TAPP-SUP"):
+        status, created = console.call("POST", "/api/invoices", {"application_key": key, "period": "2026-10"}, token=token)
+        assert status == 201, created
+    _, page = new_page()
+    sign_in(page, console, "accountant")
+    page.get_by_text("Русский").click()
+    expect(page.get_by_role("heading", name="Счета")).to_be_visible()
+    _, listed = console.call("GET", "/api/invoices", token=token)
+    totals = page.get_by_label("Итоги по фильтру")
+    for row in listed["totals"]:
+        expect(totals).to_contain_text(ru_money(row["total"], row["currency"]))
+    expect(page.get_by_role("table", name="Счета")).to_contain_text("Октябрь 2026")
+    screenshot(page, "15-registry-ru")
+    page.goto(f"{console.url}/invoices/{created['id']}")
+    expect(page.get_by_role("button", name="Выпустить")).to_be_visible()
+    expect(page.get_by_role("table", name="Итого")).to_contain_text(ru_money(created["total"], created["currency"]))
+    screenshot(page, "16-invoice-ru")
+    page.reload()  # the choice is kept
+    expect(page.get_by_role("button", name="Выйти")).to_be_visible()

@@ -67,7 +67,7 @@ export type HistoryRow = {
 };
 export type Job = {
   id: string; job_type: string; status: "pending" | "running" | "completed" | "failed"; attempts: number;
-  max_attempts?: number; error: string | null; next_attempt_at?: string | null; updated_at?: string; created_at?: string;
+  max_attempts?: number; error: string | null; next_attempt_at?: string | null; completed_at?: string | null; updated_at?: string; created_at?: string;
 };
 
 export type Client = {

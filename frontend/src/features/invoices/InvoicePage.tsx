@@ -151,14 +151,15 @@ function Jobs({ id }: { id: string }) {
     <Stack>
       <ErrorAlert error={retry.error} />
       <Table aria-label={t("invoice.jobs")}>
-        <Table.Thead><Table.Tr><Table.Th>{t("jobs.type")}</Table.Th><Table.Th>{t("jobs.state")}</Table.Th><Table.Th>{t("jobs.attempts")}</Table.Th><Table.Th>{t("jobs.error")}</Table.Th><Table.Th /></Table.Tr></Table.Thead>
+        <Table.Thead><Table.Tr><Table.Th>{t("jobs.type")}</Table.Th><Table.Th>{t("jobs.state")}</Table.Th><Table.Th>{t("jobs.attempts")}</Table.Th><Table.Th>{t("jobs.updated")}</Table.Th><Table.Th>{t("jobs.error")}</Table.Th><Table.Th /></Table.Tr></Table.Thead>
         <Table.Tbody>
           {jobs.data.map((job) => (
             <Table.Tr key={job.id}>
               <Table.Td>{t(`jobs.${job.job_type}`, { defaultValue: job.job_type })}</Table.Td>
               <Table.Td><Badge color={JOB_COLORS[job.status]} variant="light">{t(`jobs.${job.status}`)}</Badge></Table.Td>
               <Table.Td>{job.attempts}{job.max_attempts ? ` / ${job.max_attempts}` : ""}</Table.Td>
-              <Table.Td><Text size="xs" c="red" lineClamp={2}>{job.error}</Text>{job.updated_at && <Text size="xs" c="dimmed">{formatDateTime(job.updated_at, i18n.language)}</Text>}</Table.Td>
+              <Table.Td><Text size="sm" c="dimmed">{formatDateTime(job.completed_at ?? job.updated_at ?? job.created_at, i18n.language)}</Text></Table.Td>
+              <Table.Td><Text size="sm" c="red" lineClamp={2}>{job.error}</Text></Table.Td>
               <Table.Td>{job.status === "failed" && canWrite(me) && (
                 <Button size="compact-xs" variant="light" loading={retry.isPending && retry.variables === job.id}
                   onClick={() => retry.mutate(job.id)} aria-label={`${t("jobs.retry")} ${t(`jobs.${job.job_type}`, { defaultValue: job.job_type })}`}>{t("jobs.retry")}</Button>
