@@ -38,8 +38,10 @@ def pick_client(page, key: str) -> None:
 
 def test_accountant_creates_edits_and_finalizes_an_invoice(console, new_page):
     _, page = new_page()
+    page.goto(console.url + "/")
+    expect(page.get_by_role("button", name="Sign in")).to_be_visible()
+    screenshot(page, "01-sign-in")
     sign_in(page, console, "accountant")
-    screenshot(page, "01-registry-empty")
     token = console.token("accountant")
 
     page.get_by_role("link", name="New invoice").click()

@@ -21,7 +21,8 @@ export function ActionBar({ invoice, only, onDone }: { invoice: Invoice; only?: 
   const [paidOn, setPaidOn] = useState("");
   const [reference, setReference] = useState("");
   const [error, setError] = useState<string | null>(null);
-  const actions = invoice.allowed_actions.filter((a) => canDo(me, a, invoice.finalized_by) && (!only || only.includes(a)));
+  // "edit" is offered as the draft editor itself, not as a button
+  const actions = invoice.allowed_actions.filter((a) => (a as string) !== "edit" && canDo(me, a, invoice.finalized_by) && (!only || only.includes(a)));
   const ownInvoice = invoice.allowed_actions.includes("approve") && me && (me.role === "approver" || me.role === "admin") && invoice.finalized_by === me.id;
 
   async function run(action: Action) {
