@@ -4,6 +4,7 @@ import { Link, Navigate, Route, Routes, useLocation } from "react-router";
 import { useTranslation } from "react-i18next";
 import { canWrite, useAuth } from "./auth/AuthContext";
 import { LoginPage } from "./auth/LoginPage";
+import { ChangePassword } from "./auth/ChangePassword";
 import { LanguageSwitch } from "./components/LanguageSwitch";
 import { Loading } from "./components/Common";
 
@@ -41,6 +42,7 @@ export function App() {
             <LanguageSwitch />
             {me && <Text size="sm">{me.full_name}</Text>}
             {me && <Badge variant="outline">{t(`roles.${me.role}`)}</Badge>}
+            <ChangePassword />
             <Button variant="subtle" size="xs" onClick={() => void signOut()}>{t("app.signOut")}</Button>
           </Group>
         </Group>

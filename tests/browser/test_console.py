@@ -312,3 +312,42 @@ def test_the_finance_team_works_in_russian(console, new_page):
     screenshot(page, "16-invoice-ru")
     page.reload()  # the choice is kept
     expect(page.get_by_role("button", name="Выйти")).to_be_visible()
+
+
+def test_the_session_renews_silently_and_a_password_change_ends_the_others(console, new_page):
+    read_session = "() => JSON.parse(localStorage.getItem('proxima.session'))"
+    _, page = new_page()
+    sign_in(page, console, "accountant")
+    # An access token the API refuses (as an expired one is): the next call renews it with the refresh token.
+    stale = page.evaluate(read_session)
+    page.evaluate("""() => { const s = JSON.parse(localStorage.getItem('proxima.session'));
+        s.access_token = 'not-a-valid-token'; s.expires_at = Date.now() + 3600e3;
+        localStorage.setItem('proxima.session', JSON.stringify(s)); }""")
+    page.reload()
+    expect(page.get_by_role("heading", name="Invoices")).to_be_visible()
+    expect(page.get_by_text("No invoices match the filter.")).to_be_visible()
+    renewed = page.evaluate(read_session)
+    assert renewed["access_token"] not in ("not-a-valid-token", stale["access_token"])
+    assert console.call("GET", "/api/auth/me", token=renewed["access_token"])[0] == 200
+    assert console.call("POST", "/api/auth/refresh", {"refresh_token": stale["refresh_token"]})[0] == 401  # rotated
+
+    _, elsewhere = new_page()
+    sign_in(elsewhere, console, "accountant")
+    page.get_by_role("button", name="Change password").click()
+    dialog = page.get_by_role("dialog")
+    dialog.get_by_label("Current password").fill("correct-horse-battery")
+    dialog.get_by_label("New password").fill("another-horse-battery-2")
+    dialog.get_by_role("button", name="Change password and sign out everywhere").click()
+    expect(dialog.get_by_role("alert")).to_contain_text("every other session is signed out")
+    page.keyboard.press("Escape")
+    page.reload()
+    expect(page.get_by_role("heading", name="Invoices")).to_be_visible()  # this session got a fresh pair
+
+    elsewhere.reload()  # the other browser's tokens were revoked: back to the sign-in page
+    expect(elsewhere.get_by_text("Your session has ended: sign in again")).to_be_visible()
+
+    before = page.evaluate(read_session)
+    page.get_by_role("button", name="Sign out").click()
+    expect(page.get_by_role("button", name="Sign in")).to_be_visible()
+    assert page.evaluate(read_session) is None
+    assert console.call("POST", "/api/auth/refresh", {"refresh_token": before["refresh_token"]})[0] == 401

@@ -21,7 +21,7 @@ const auth: Middleware = {
     return request;
   },
   async onResponse({ request, response }) {
-    if (response.status !== 401 || retried.has(request) || request.url.includes("/api/auth/")) return response;
+    if (response.status !== 401 || retried.has(request) || /\/api\/auth\/(login|refresh|logout)$/.test(new URL(request.url).pathname)) return response;
     const stale = request.headers.get("Authorization")?.slice(7) ?? null;
     const token = await refreshAccess(stale);
     if (!token) return response;
