@@ -16,6 +16,8 @@ const Approvals = lazy(() => import("./features/approvals/Approvals"));
 const Clients = lazy(() => import("./features/clients/Clients"));
 const ClientPage = lazy(() => import("./features/clients/ClientPage"));
 const Generation = lazy(() => import("./features/generation/Generation"));
+const BillingRules = lazy(() => import("./features/rules/BillingRules"));
+const Calculator = lazy(() => import("./features/calculator/Calculator"));
 
 export function App() {
   const { signedIn, me, signOut } = useAuth();
@@ -28,6 +30,8 @@ export function App() {
     { to: "/invoices", label: t("nav.registry"), show: true },
     { to: "/approvals", label: t("nav.approvals"), show: me?.role === "approver" || me?.role === "admin" },
     { to: "/clients", label: t("nav.clients"), show: true },
+    { to: "/rules", label: t("nav.rules"), show: true },
+    { to: "/calculator", label: t("nav.calculator"), show: true },
     { to: "/generation", label: t("nav.generation"), show: me?.role === "admin" },
   ];
   const active = (to: string) => location.pathname === to || (to !== "/invoices" && location.pathname.startsWith(to + "/"))
@@ -65,6 +69,8 @@ export function App() {
             <Route path="/clients" element={<Clients />} />
             <Route path="/clients/:key" element={<ClientPage />} />
             <Route path="/generation" element={<Generation />} />
+            <Route path="/rules" element={<BillingRules />} />
+            <Route path="/calculator" element={<Calculator />} />
             <Route path="*" element={<Navigate to="/" replace />} />
           </Routes>
         </Suspense>
