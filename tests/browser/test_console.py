@@ -192,6 +192,8 @@ def test_approver_approves_from_the_queue_and_a_finalizer_cannot_approve_their_o
     expect(admin_page.get_by_text("You finalized this invoice")).to_be_visible()
     expect(admin_page.get_by_role("button", name="Reject")).to_be_visible()  # admin may review others' work
     expect(admin_page.get_by_role("button", name="Approve")).to_have_count(0)
+    expect(admin_page.get_by_title("PDF")).to_be_visible()
+    admin_page.wait_for_timeout(1500)  # let the PDF viewer paint before the screenshot (not an assertion)
     screenshot(admin_page, "10-own-invoice-no-approve")
     status, refused = console.call("POST", f"/api/invoices/{by_admin['id']}/approve", token=console.token("admin"))
     assert status in (403, 409, 422) and refused["error"], refused
