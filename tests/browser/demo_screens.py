@@ -68,6 +68,21 @@ def main() -> None:
             page.wait_for_timeout(1500)
             page.screenshot(path=str(SCREENS / "demo-invoice.png"), full_page=True)
 
+            page.get_by_role("link", name="Calculator").click()
+            page.get_by_role("button", name="Add a role").click()
+            page.get_by_label("Role 2").fill("QA engineer")
+            page.get_by_label("Hours 2").fill("80")
+            page.get_by_label("Cost per hour 2").fill("18.50")
+            page.get_by_role("button", name="Calculate").click()
+            expect(page.get_by_label("Result")).to_be_visible()
+            page.screenshot(path=str(SCREENS / "demo-calculator.png"), full_page=True)
+
+            page.get_by_role("link", name="Billing rules").click()
+            page.get_by_role("textbox", name="Client").fill(args.client)
+            page.get_by_role("option").first.click()
+            page.get_by_role("table", name="Rate rules").or_(page.get_by_text("No special rules")).wait_for()
+            page.screenshot(path=str(SCREENS / "demo-billing-rules.png"), full_page=True)
+
             page.get_by_text("Русский").click()
             page.get_by_role("link", name="Счета").click()
             page.get_by_role("table", name="Счета").or_(page.get_by_text("Нет счетов")).wait_for()
