@@ -15,7 +15,7 @@ $(STAMP): requirements.txt requirements-dev.txt
 venv: $(STAMP)
 
 ## frontend: the operator console's build (frontend/dist), redone only when its sources changed:
-## `npm ci` when package.json/package-lock.json changed, `npm run build` when anything it is built from did.
+## `npm install` (by the lock) when package.json/package-lock.json changed, `npm run build` when anything it is built from did.
 FRONTEND_SOURCES := $(shell find frontend/src frontend/public -type f 2>/dev/null) \
 	$(wildcard frontend/package.json frontend/package-lock.json frontend/index.html frontend/vite.config.* \
 	           frontend/tsconfig*.json)
@@ -27,7 +27,9 @@ FRONTEND_IF_PRESENT := $(if $(wildcard frontend/package.json),frontend)
 
 $(FRONTEND_MODULES): frontend/package.json frontend/package-lock.json
 	@command -v npm >/dev/null || { echo "npm not found: install Node.js 20+ to build the console"; exit 1; }
-	cd frontend && npm ci --no-audit --no-fund
+	# npm install, not npm ci: npm 11 refuses this lock over an optional Windows-only dependency of vite
+	# (napi-windows-process-start-time) that it never records on Linux; install still follows the lock.
+	cd frontend && npm install --no-audit --no-fund
 	mkdir -p $(@D) && touch $@
 
 $(FRONTEND_BUILT): $(FRONTEND_MODULES) $(FRONTEND_SOURCES)
@@ -43,7 +45,7 @@ run: $(STAMP) $(FRONTEND_IF_PRESENT)
 	$(PY) -m infra.local.run
 
 ## test: the whole suite (unit, integration on the embedded databases, e2e over HTTP)
-test: $(STAMP)
+test: $(STAMP) $(FRONTEND_IF_PRESENT)
 	$(PY) -m pytest
 
 ## package: dist/sam.json + dist/deployment.zip for CloudFormation (README, Deploy)
