@@ -136,7 +136,13 @@ def _seller(seller: Mapping[str, Any] | None, currency: str) -> dict[str, Any]:
     }
 
 
-def _buyer(customer: Mapping[str, Any] | None) -> dict[str, Any]:
+def _contact(contact: Mapping[str, Any] | None) -> str:
+    """The billing contact edited on the invoice: "Name, address, phone" (empty parts left out)."""
+    c = contact or {}
+    return ", ".join(t for t in (_text(c.get("name")), _text(c.get("email")), _text(c.get("phone"))) if t)
+
+
+def _buyer(customer: Mapping[str, Any] | None, billing_contact: Mapping[str, Any] | None = None) -> dict[str, Any]:
     c = customer or {}
     return {
         "name": _text(c.get("name")) or _text(c.get("legal_name")),
@@ -152,6 +158,7 @@ def _buyer(customer: Mapping[str, Any] | None) -> dict[str, Any]:
             ("Bank code (MFO)", _text(c.get("bank_code"))),
             ("SWIFT", _text(c.get("swift"))),
             ("E-mail", _text(c.get("email"))),
+            ("Billing contact", _contact(billing_contact)),
         ],
     }
 
@@ -225,7 +232,7 @@ def invoice_context(view: Mapping[str, Any], seller: Mapping[str, Any] | None,
             "notes": _text(view.get("notes")),
         },
         "seller": _seller(seller, currency),
-        "buyer": _buyer(view.get("customer")),
+        "buyer": _buyer(view.get("customer"), view.get("billing_contact")),
         "lines": [_line(line) for line in view.get("lines") or ()],
         "totals": {
             "subtotal": format_money(view.get("subtotal")),
