@@ -60,6 +60,8 @@ def nested(depth: int) -> list:
     return value
 
 
+# Past the limit, not 1000 deep: the fuzzer serialises in this same process, where json.dumps would hit
+# the recursion limit first (the 1000-deep raw body of the probe is pinned in tests/e2e/test_hardening.py).
 _TOO_DEEP = nested(limits.MAX_JSON_DEPTH + 8)
 _BIG = "99999999999999.99"  # fits a column on its own, not multiplied by itself
 _BODY_EXAMPLES = {
@@ -141,7 +143,11 @@ def admin_token(container):
 @schema.parametrize()
 @settings(max_examples=EXAMPLES_PER_OPERATION, derandomize=True, deadline=None, database=None,
           suppress_health_check=list(HealthCheck))
-def test_api_conforms_to_its_document(case, server, admin_token, fuzz_invoice):
+def test_api_conforms_to_its_document(case, server, admin_token, fuzz_invoice, container):
+    # Every example meets the fuzz draft at version 1, as its If-Match example says: otherwise the first
+    # accepted edit makes every later example a 412 and their bodies are never looked at.
+    container.db.run(lambda conn: conn.execute(
+        "UPDATE invoicing.invoices SET version = 1, status = 'draft' WHERE id = %s", (fuzz_invoice,)))
     case.call_and_validate(base_url=server.url, headers={"Authorization": f"Bearer {admin_token}"},
                            checks=CHECKS, timeout=30)
 
