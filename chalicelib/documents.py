@@ -136,14 +136,9 @@ def _seller(seller: Mapping[str, Any] | None, currency: str) -> dict[str, Any]:
     }
 
 
-def _contact(contact: Mapping[str, Any] | None) -> str:
-    """The billing contact edited on the invoice: "Name, address, phone" (empty parts left out)."""
-    c = contact or {}
-    return ", ".join(t for t in (_text(c.get("name")), _text(c.get("email")), _text(c.get("phone"))) if t)
-
-
 def _buyer(customer: Mapping[str, Any] | None, billing_contact: Mapping[str, Any] | None = None) -> dict[str, Any]:
     c = customer or {}
+    contact = billing_contact or {}
     return {
         "name": _text(c.get("name")) or _text(c.get("legal_name")),
         "signer_name": _text(c.get("signer_name")),
@@ -158,7 +153,11 @@ def _buyer(customer: Mapping[str, Any] | None, billing_contact: Mapping[str, Any
             ("Bank code (MFO)", _text(c.get("bank_code"))),
             ("SWIFT", _text(c.get("swift"))),
             ("E-mail", _text(c.get("email"))),
-            ("Billing contact", _contact(billing_contact)),
+            # The billing contact edited on the invoice (the one the e-mail goes to), one row per detail
+            # so that a long address or a phone number never wraps mid-way.
+            ("Attention", _text(contact.get("name"))),
+            ("Billing e-mail", _text(contact.get("email"))),
+            ("Billing phone", _text(contact.get("phone"))),
         ],
     }
 

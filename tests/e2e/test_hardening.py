@@ -277,7 +277,9 @@ def test_the_preview_shows_the_edited_billing_contact(api, tokens, contact_draft
     status, html, headers = api.call("GET", f"/api/invoices/{contact_draft['id']}/preview", token=tokens["viewer"])
     assert status == 200
     text = html.decode() if isinstance(html, bytes) else html
-    assert "Billing contact" in text and "Greta Payables, greta.payables@example.de, +49 30 1234" in text
+    for label, value in (("Attention", "Greta Payables"), ("Billing e-mail", "greta.payables@example.de"),
+                         ("Billing phone", "+49 30 1234")):
+        assert f"<tr><th>{label}</th><td>{value}</td></tr>" in text
 
 
 # --- item 8: headers ---------------------------------------------------------------------------------
