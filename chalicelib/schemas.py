@@ -51,7 +51,6 @@ def parse(model: type[M], data: Any) -> M:
 # --- shared value types (their bounds come from chalicelib.domain.limits) ---------------------------
 
 _ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", re.ASCII)
-_DECIMAL_TEXT = re.compile(r"-?[0-9]+(\.[0-9]+)?", re.ASCII)
 _PERIOD_TEXT = re.compile(r"[0-9]{4}-[0-9]{2}", re.ASCII)
 
 
@@ -77,7 +76,7 @@ def _calendar_date(value: Any) -> date:
 
 def _decimal_text(value: Any) -> Any:
     """Decimal strings in ASCII: Python's Decimal also reads "１２", "١٢" and "1_000", which no person means."""
-    if isinstance(value, str) and not _DECIMAL_TEXT.fullmatch(value):
+    if isinstance(value, str) and (not value.isascii() or "_" in value):
         raise PydanticCustomError("decimal_parsing", "a decimal number is written with ASCII digits, e.g. \"12.50\"")
     return value
 
