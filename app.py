@@ -10,6 +10,7 @@ from chalicelib.services import (auth, billing_config, calculator, clients, drif
 app = Chalice(app_name="proxima-invoice", configure_logs=False)
 observability.instrument(app)
 app.register_middleware(web.uniform_errors, "http")
+app.register_middleware(web.security_headers, "http")
 app.api.binary_types.append("application/pdf")
 app.api.binary_types.append("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")  # exports
 endpoint = web.endpoint
@@ -27,13 +28,13 @@ def get_health(request):
 @app.route("/api/auth/login", methods=["POST"])
 @endpoint(app, auth=False)
 def login(request):
-    return auth.login(request.json())
+    return web.no_store(auth.login(request.json(), request.client_address))
 
 
 @app.route("/api/auth/refresh", methods=["POST"])
 @endpoint(app, auth=False)
 def refresh(request):
-    return auth.refresh(request.json())
+    return web.no_store(auth.refresh(request.json()))
 
 
 @app.route("/api/auth/logout", methods=["POST"])
@@ -52,7 +53,7 @@ def me(request):
 @app.route("/api/auth/password", methods=["POST"])
 @endpoint(app)
 def change_password(request):
-    return auth.change_password(request.principal, request.json())
+    return web.no_store(auth.change_password(request.principal, request.json(), request.client_address))
 
 
 @app.route("/api/users", methods=["GET"])
@@ -230,8 +231,7 @@ def get_invoice_pdf(request):
 @app.route("/api/invoices/{invoice_id}/preview", methods=["GET"])
 @endpoint(app)
 def preview_invoice(request):
-    return web.Reply(invoice_pdf.preview(request.principal, request.params["invoice_id"]),
-                     headers={"Content-Type": "text/html; charset=utf-8"})
+    return web.html_document(invoice_pdf.preview(request.principal, request.params["invoice_id"]))
 
 
 @app.route("/api/invoices/{invoice_id}/events", methods=["GET"])

@@ -20,7 +20,7 @@ from pydantic_core import PydanticCustomError
 from .domain.calculator import (MAX_HOURS, MAX_LINES, MAX_OVERHEAD_PCT, MAX_PLACES, MAX_RATE, MAX_ROLE_LENGTH,
                                 PRICING_BILL_RATES, PRICING_TARGET_MARGIN)
 from .domain.money import CURRENCIES
-from .schemas import Strict
+from .schemas import ExactDecimal, Strict
 
 _DECIMAL_TEXT = r"^[0-9]+(\.[0-9]{1,%d})?$" % MAX_PLACES
 
@@ -33,7 +33,7 @@ def _decimal(description: str, *, maximum: Decimal | None = None, below: Decimal
     if below is not None:
         number["exclusiveMaximum"] = int(below)
     limits = {"le": maximum} if maximum is not None else {"lt": below}
-    return Annotated[Decimal, Field(ge=0, decimal_places=MAX_PLACES, **limits),
+    return Annotated[ExactDecimal, Field(ge=0, decimal_places=MAX_PLACES, **limits),
                      WithJsonSchema({"anyOf": [{"type": "string", "pattern": _DECIMAL_TEXT}, number],
                                      "description": description})]
 

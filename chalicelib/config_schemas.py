@@ -25,10 +25,11 @@ from pydantic import (AfterValidator, BaseModel, Field, PlainValidator, StrictBo
                       field_validator, model_validator)
 from pydantic_core import PydanticCustomError
 
-from .schemas import Strict, parse
+from .domain import limits
+from .schemas import ExactDecimal, Strict, parse
 
 MINUTES_PER_DAY = 1440
-_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", re.ASCII)
 
 
 def _iso_date(value: Any) -> date:
@@ -40,14 +41,19 @@ def _iso_date(value: Any) -> date:
     if not _ISO_DATE.fullmatch(value):
         raise PydanticCustomError("date_format", "a date is written YYYY-MM-DD")
     try:
-        return date.fromisoformat(value)
+        parsed = date.fromisoformat(value)
     except ValueError:
         raise PydanticCustomError("date_invalid", "not a calendar date") from None
+    if not limits.date_in_range(parsed):
+        raise PydanticCustomError("date_out_of_range", "must be between {low} and {high}",
+                                  {"low": limits.DATE_MIN.isoformat(), "high": limits.DATE_MAX.isoformat()})
+    return parsed
 
 
 IsoDate = Annotated[date, PlainValidator(_iso_date)]
-Rate = Annotated[Decimal, Field(ge=0, max_digits=18, decimal_places=2)]
-Multiplier = Annotated[Decimal, Field(gt=0, max_digits=8, decimal_places=4)]
+Rate = Annotated[ExactDecimal, Field(ge=0, max_digits=limits.MONEY_INTEGER_DIGITS + limits.MONEY_PLACES,
+                                     decimal_places=limits.MONEY_PLACES)]
+Multiplier = Annotated[ExactDecimal, Field(gt=0, max_digits=8, decimal_places=4)]
 MatchValue = Annotated[str, Field(min_length=1, max_length=200)]
 Minutes = Annotated[StrictInt, Field(ge=0, le=MINUTES_PER_DAY)]
 Increment = Annotated[StrictInt, Field(ge=1, le=MINUTES_PER_DAY)]

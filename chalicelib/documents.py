@@ -217,9 +217,11 @@ def _seller(seller: Mapping[str, Any] | None, currency: str, t: Callable[..., st
 
 
 def _buyer(customer: Mapping[str, Any] | None, details: Mapping[str, Any] | None, t: Callable[..., str],
-           resident: bool, reverse_charge_countries: list[str]) -> dict[str, Any]:
+           resident: bool, reverse_charge_countries: list[str],
+           billing_contact: Mapping[str, Any] | None = None) -> dict[str, Any]:
     c = customer or {}
     d = details or {}
+    contact = billing_contact or {}
     country = _text(c.get("country")).upper()
     address = " ".join(x for x in (_text(c.get("address")), f"({country})" if country else "") if x)
     if resident:
@@ -251,6 +253,11 @@ def _buyer(customer: Mapping[str, Any] | None, details: Mapping[str, Any] | None
             (t("field.swift"), _text(c.get("swift"))),
             (t("field.email"), _text(c.get("email"))),
         ]
+    # The billing contact edited on the invoice (the one the e-mail goes to), one row per detail so that a
+    # long address or a phone number never wraps mid-way.
+    fields += [(t("field.attention"), _text(contact.get("name"))),
+               (t("field.billing_email"), _text(contact.get("email"))),
+               (t("field.billing_phone"), _text(contact.get("phone")))]
     return {
         "name": _text(c.get("name")) or _text(c.get("legal_name")),
         "signer_name": _text(c.get("signer_name")),
@@ -402,7 +409,7 @@ def invoice_context(view: Mapping[str, Any], seller: Mapping[str, Any] | None,
     seller_ctx = _seller(seller, currency, t, resident)
     details_map = settings.get("customer_details") or {}
     details = details_map.get(_text(view.get("customer_key")) or _text(customer.get("customer_key"))) or {}
-    buyer = _buyer(customer, details, t, resident, seller_ctx["reverse_charge_countries"])
+    buyer = _buyer(customer, details, t, resident, seller_ctx["reverse_charge_countries"], view.get("billing_contact"))
     lines, vat_adjusted = _lines(view, t, language, resident, settings.get("mxik_codes") or {},
                                  settings.get("unit_codes") or {})
     vat_rate = _decimal(view.get("vat_rate"))

@@ -9,32 +9,35 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, field_validator
 
 from .domain.status import STATUSES
-from .schemas import Strict
+from .schemas import CalendarDate, ContactText, EmailAddress, ExactDecimal, MoneyValue, PeriodText, Strict
 
-Money = Annotated[Decimal, Field(max_digits=16, decimal_places=2, allow_inf_nan=False)]
+Money = MoneyValue
 Reason = Annotated[str, Field(max_length=2000)]
 Text = Annotated[str, Field(max_length=4000)]
 Unit = Literal["hour", "month", "fixed"]
-_PERIOD = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
+_PERIOD = re.compile(r"[0-9]{4}-(0[1-9]|1[0-2])", re.ASCII)
 
 
 class BillingContact(Strict):
-    name: Annotated[str, Field(max_length=200)] = ""
-    email: Annotated[str, Field(max_length=320)] = ""
-    phone: Annotated[str, Field(max_length=50)] = ""
+    """Who receives the invoice by e-mail (it replaces the CDM's billing contacts) and whom the document
+    addresses. Text goes into mail headers and the document: control characters (CR/LF) are refused."""
+
+    name: Annotated[ContactText, Field(max_length=200)] = ""
+    email: Annotated[EmailAddress, Field(max_length=320)] = ""
+    phone: Annotated[ContactText, Field(max_length=50)] = ""
 
 
 class InvoicePatch(Strict):
     """Header fields of a draft; only the fields present change. ``reason`` goes to the edit history."""
 
-    issue_date: date | None = None
-    due_date: date | None = None
+    issue_date: CalendarDate | None = None
+    due_date: CalendarDate | None = None
     payment_terms: Annotated[str, Field(max_length=1000)] | None = None
     notes: Text | None = None
     billing_contact: BillingContact | None = None
     contract_number: Annotated[str, Field(max_length=100)] | None = None
-    contract_date: date | None = None
-    vat_rate: Annotated[Decimal, Field(ge=0, lt=100, max_digits=5, decimal_places=2)] | None = None
+    contract_date: CalendarDate | None = None
+    vat_rate: Annotated[ExactDecimal, Field(ge=0, lt=100, max_digits=5, decimal_places=2)] | None = None
     reason: Reason = ""
 
     @field_validator("issue_date", "due_date", "payment_terms", "notes", "contract_number", "vat_rate")
@@ -54,7 +57,7 @@ class LineInput(Strict):
     quantity: Money
     unit: Unit = "hour"
     unit_price: Money
-    multiplier: Annotated[Decimal, Field(gt=0, le=1000, max_digits=8, decimal_places=4)] = Decimal(1)
+    multiplier: Annotated[ExactDecimal, Field(gt=0, le=1000, max_digits=8, decimal_places=4)] = Decimal(1)
     position: Annotated[int, Field(ge=1, le=10000)] | None = None
     reason: Reason = ""
 
@@ -65,7 +68,7 @@ class LinePatch(Strict):
     quantity: Money | None = None
     unit: Unit | None = None
     unit_price: Money | None = None
-    multiplier: Annotated[Decimal, Field(gt=0, le=1000, max_digits=8, decimal_places=4)] | None = None
+    multiplier: Annotated[ExactDecimal, Field(gt=0, le=1000, max_digits=8, decimal_places=4)] | None = None
     position: Annotated[int, Field(ge=1, le=10000)] | None = None
     reason: Reason = ""
 
@@ -88,7 +91,7 @@ class TransitionRequest(Strict):
 
 
 class PayRequest(Strict):
-    paid_on: date | None = None
+    paid_on: CalendarDate | None = None
     reference: Annotated[str, Field(max_length=200)] = ""
     reason: Reason = ""
 
@@ -104,8 +107,8 @@ class RegistryFilters(Strict):
     kind: Literal["invoice", "credit_note"] | None = None
     application_key: Annotated[str, Field(max_length=100)] | None = None
     customer_key: Annotated[str, Field(max_length=100)] | None = None
-    period_from: str | None = None
-    period_to: str | None = None
+    period_from: PeriodText | None = None
+    period_to: PeriodText | None = None
     q: Annotated[str, Field(min_length=1, max_length=100)] | None = None
 
     @field_validator("status")
@@ -122,7 +125,7 @@ class RegistryFilters(Strict):
     @field_validator("period_from", "period_to")
     @classmethod
     def _period(cls, value):
-        if value is not None and not _PERIOD.match(value):
+        if value is not None and not _PERIOD.fullmatch(value):
             raise ValueError("a calendar month YYYY-MM")
         return value
 

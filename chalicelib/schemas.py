@@ -5,10 +5,16 @@ a rule (negative, out of range, not one of the allowed values) is 422. Either wa
 """
 from __future__ import annotations
 
-from typing import Any, Literal, TypeVar
+import re
+import unicodedata
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Annotated, Any, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, PlainValidator, ValidationError, WithJsonSchema
+from pydantic_core import PydanticCustomError
 
+from .domain import limits
 from .domain.access import ROLES
 from .domain.errors import BadRequest, ValidationFailed
 
@@ -40,6 +46,81 @@ def parse(model: type[M], data: Any) -> M:
         if any(_is_structural(p["type"]) for p in problems):
             raise BadRequest("the request body does not have the expected shape", details=problems) from None
         raise ValidationFailed("the request breaks a validation rule", details=problems) from None
+
+
+# --- shared value types (their bounds come from chalicelib.domain.limits) ---------------------------
+
+_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", re.ASCII)
+_PERIOD_TEXT = re.compile(r"[0-9]{4}-[0-9]{2}", re.ASCII)
+
+
+def _calendar_date(value: Any) -> date:
+    """A date written ``YYYY-MM-DD`` in ASCII digits, nothing else (no time part), within the limits."""
+    if isinstance(value, date) and not isinstance(value, datetime):
+        parsed = value
+    elif not isinstance(value, str):
+        # "_type"/"_parsing" suffixes: parse() treats these as malformed (400).
+        raise PydanticCustomError("date_type", "a date is a string YYYY-MM-DD")
+    elif not _ISO_DATE.fullmatch(value):
+        raise PydanticCustomError("date_parsing", "a date is written YYYY-MM-DD (no time, no spaces)")
+    else:
+        try:
+            parsed = date.fromisoformat(value)
+        except ValueError:
+            raise PydanticCustomError("date_invalid", "not a calendar date") from None
+    if not limits.date_in_range(parsed):
+        raise PydanticCustomError("date_out_of_range", "must be between {low} and {high}",
+                                  {"low": limits.DATE_MIN.isoformat(), "high": limits.DATE_MAX.isoformat()})
+    return parsed
+
+
+def _decimal_text(value: Any) -> Any:
+    """Decimal strings in ASCII: Python's Decimal also reads "１２", "١٢" and "1_000", which no person means."""
+    if isinstance(value, str) and (not value.isascii() or "_" in value):
+        raise PydanticCustomError("decimal_parsing", "a decimal number is written with ASCII digits, e.g. \"12.50\"")
+    return value
+
+
+def _period_text(value: Any) -> Any:
+    """``YYYY-MM`` exactly: the models strip whitespace, so a padded period is refused before they do."""
+    if isinstance(value, str) and not _PERIOD_TEXT.fullmatch(value):
+        raise PydanticCustomError("period_parsing", "a period is written YYYY-MM")
+    return value
+
+
+def _no_control_characters(value: Any) -> Any:
+    if isinstance(value, str) and any(unicodedata.category(ch) == "Cc" for ch in value):
+        raise PydanticCustomError("control_characters", "control characters (CR, LF, TAB, ...) are not allowed")
+    return value
+
+
+def _email_address(value: str) -> str:
+    """An RFC 5322 addr-spec (``local@domain``), as the mail header will carry it; empty means none."""
+    if not value:
+        return value
+    from email.errors import HeaderParseError
+    from email.headerregistry import Address
+
+    try:
+        address = Address(addr_spec=value)
+    except (ValueError, IndexError, HeaderParseError):
+        address = None
+    if address is None or not address.username or "." not in address.domain or address.domain.startswith(".") \
+            or address.domain.endswith("."):
+        raise PydanticCustomError("email_invalid", "not an e-mail address (RFC 5322 local@domain)")
+    return address.addr_spec
+
+
+CalendarDate = Annotated[date, PlainValidator(_calendar_date),
+                         WithJsonSchema({"type": "string", "format": "date",
+                                         "description": f"YYYY-MM-DD, {limits.DATE_MIN} to {limits.DATE_MAX}"})]
+ExactDecimal = Annotated[Decimal, BeforeValidator(_decimal_text)]
+MoneyValue = Annotated[Decimal, BeforeValidator(_decimal_text),
+                       Field(max_digits=limits.MONEY_INTEGER_DIGITS + limits.MONEY_PLACES,
+                             decimal_places=limits.MONEY_PLACES, allow_inf_nan=False)]
+PeriodText = Annotated[str, BeforeValidator(_period_text)]
+ContactText = Annotated[str, BeforeValidator(_no_control_characters)]
+EmailAddress = Annotated[str, BeforeValidator(_no_control_characters), AfterValidator(_email_address)]
 
 
 Role = Literal["viewer", "accountant", "approver", "admin"]
@@ -98,5 +179,5 @@ class ErrorBody(BaseModel):
 class PrefillRequest(Strict):
     application_key: str = Field(min_length=1, max_length=100)
     # The pattern is for the document only: a period not written YYYY-MM stays a 400 (Period.parse).
-    period: str = Field(min_length=1, max_length=20, description="calendar month, YYYY-MM",
+    period: PeriodText = Field(min_length=1, max_length=20, description="calendar month, YYYY-MM",
                         json_schema_extra={"pattern": "^[0-9]{4}-[0-9]{2}$"})

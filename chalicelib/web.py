@@ -33,6 +33,14 @@ STATUS_BY_ERROR: list[tuple[type[errors.DomainError], int]] = [
 ]
 
 JSON_HEADERS = {"Content-Type": "application/json"}
+# Every answer: browsers must not guess a content type (a JSON error read as HTML, an upload as script).
+SECURITY_HEADERS = {"X-Content-Type-Options": "nosniff"}
+# Answers carrying tokens: no browser, proxy or CDN may keep a copy (RFC 6749 §5.1).
+NO_STORE_HEADERS = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+# The invoice preview is our own HTML with user-edited text in it (notes, line descriptions): it may show
+# its inline stylesheet and fonts, nothing may run, load, frame it or be submitted from it.
+PREVIEW_CSP = ("default-src 'none'; style-src 'unsafe-inline'; font-src 'self' data:; img-src 'self' data:; "
+               "base-uri 'none'; form-action 'none'; frame-ancestors 'none'")
 
 
 @dataclass
@@ -52,6 +60,7 @@ class ApiRequest:
     params: dict[str, str]
     raw_body: bytes
     principal: Any = None
+    client_address: str = ""
 
     def json(self, required: bool = True) -> Any:
         """The body as JSON (numbers exact). Malformed or, when required, missing -> 400."""
@@ -59,12 +68,7 @@ class ApiRequest:
             if required:
                 raise errors.BadRequest("a JSON request body is required")
             return None
-        try:
-            body = jsonutil.loads(self.raw_body)
-        except (ValueError, UnicodeDecodeError) as exc:
-            raise errors.BadRequest("the request body is not valid JSON", details={"reason": str(exc)}) from exc
-        refuse_unstorable_text(body)
-        return body
+        return jsonutil.parse_request(self.raw_body)
 
     def json_object(self) -> dict[str, Any]:
         body = self.json()
@@ -85,47 +89,32 @@ class ApiRequest:
         return self.headers.get(name.lower())
 
 
+def client_address_of(current: Any) -> str:
+    """The caller's address as API Gateway saw it (``requestContext.identity.sourceIp``).
+
+    Never X-Forwarded-For: anyone can write that header, and a throttle keyed on it is no throttle.
+    """
+    identity = (getattr(current, "context", None) or {}).get("identity") or {}
+    return str(identity.get("sourceIp") or "")
+
+
+def no_store(body: Any, status: int = 200) -> Reply:
+    """A token response (login, refresh, password change): never cached anywhere."""
+    return Reply(body, status=status, headers=dict(NO_STORE_HEADERS))
+
+
+def html_document(html: str) -> Reply:
+    """An HTML page of ours (the invoice preview), under a Content-Security-Policy that lets nothing run."""
+    return Reply(html, headers={"Content-Type": "text/html; charset=utf-8", "Content-Security-Policy": PREVIEW_CSP})
+
+
 def with_etag(view: dict[str, Any], status: int = 200) -> Reply:
     """A versioned resource with its version as ETag, for the client's next If-Match."""
     return Reply(view, status=status, headers={"ETag": f'"{view["version"]}"'})
 
 
-def _unstorable_field(value: Any, path: str = "") -> str | None:
-    """Where ``value`` holds text no database can store: a NUL character or an unpaired surrogate."""
-    if isinstance(value, str):
-        if "\x00" in value:
-            return path or "(body)"
-        try:
-            value.encode("utf-8")
-        except UnicodeEncodeError:
-            return path or "(body)"
-        return None
-    if isinstance(value, dict):
-        items = value.items()
-    elif isinstance(value, list):
-        items = enumerate(value)
-    else:
-        return None
-    for key, item in items:
-        name = f"{path}.{key}" if path else str(key)
-        found = _unstorable_field(key, name) if isinstance(key, str) else None
-        found = found or _unstorable_field(item, name)
-        if found:
-            return found
-    return None
-
-
-def refuse_unstorable_text(value: Any) -> None:
-    """400 for text PostgreSQL cannot hold (NUL) or UTF-8 cannot encode, before any service sees it.
-
-    Checked once here rather than in every model: otherwise the driver refuses it mid-transaction
-    and the caller gets a 500 for what is plainly a bad request.
-    """
-    field = _unstorable_field(value)
-    if field is not None:
-        problem = "text may not contain NUL characters or unpaired surrogates"
-        raise errors.BadRequest(f"{field}: {problem}",
-                                details=[{"field": field, "problem": problem, "type": "string_unstorable"}])
+# Kept under this name for the routes' query parameters; the rule lives with the JSON parser.
+refuse_unstorable_text = jsonutil.refuse_unstorable_text
 
 
 def error_body(code: str, message: str, details: Any = None) -> dict[str, Any]:
@@ -167,6 +156,7 @@ def endpoint(app: Any, *, auth: bool = True) -> Callable[[Callable[..., Any]], C
                     query=dict(current.query_params or {}),
                     params=params,
                     raw_body=current.raw_body or b"",
+                    client_address=client_address_of(current),
                 )
                 if auth:
                     from .services import auth as auth_service
@@ -178,7 +168,7 @@ def endpoint(app: Any, *, auth: bool = True) -> Callable[[Callable[..., Any]], C
                 return error_response(exc)
             except Exception:  # noqa: BLE001 - the last line of defence: log it, never leak it
                 incident = uuid.uuid4().hex[:12]
-                log.exception("unhandled error", extra={"incident": incident})
+                log.exception("unhandled error (incident %s)", incident, extra={"incident": incident})
                 return Response(
                     body=jsonutil.dumps(error_body("internal_error", "an internal error occurred",
                                                    {"incident": incident})),
@@ -212,4 +202,12 @@ def uniform_errors(event: Any, get_response: Callable[[Any], Any]) -> Any:
         code = _CHALICE_CODES.get(response.status_code, "error")
         return Response(body=jsonutil.dumps(error_body(code, str(body["Message"]))),
                         status_code=response.status_code, headers={**response.headers, **JSON_HEADERS})
+    return response
+
+
+def security_headers(event: Any, get_response: Callable[[Any], Any]) -> Any:
+    """Chalice middleware (http): the headers every answer carries, errors and Chalice's own included."""
+    response = get_response(event)
+    for name, value in SECURITY_HEADERS.items():
+        response.headers.setdefault(name, value)
     return response

@@ -12,6 +12,7 @@ from decimal import Decimal
 from typing import Any
 
 from .billing import Totals, line_amount, recompute_totals
+from . import limits
 from .errors import Forbidden, StaleVersion, ValidationFailed
 from .money import ZERO, round_money
 
@@ -58,9 +59,19 @@ def check_version(current: int, expected: int) -> None:
 
 
 def check_dates(issue_date: date | None, due_date: date | None) -> None:
+    limits.check_date(issue_date, "issue_date")
+    limits.check_date(due_date, "due_date")
     if issue_date is not None and due_date is not None and due_date < issue_date:
         raise ValidationFailed("the due date cannot be before the issue date",
                                details=[{"field": "due_date", "problem": "before issue_date"}])
+
+
+def check_paid_on(paid_on: date, issue_date: date | None) -> None:
+    """A payment is dated within the calendar range and not before the invoice was issued."""
+    limits.check_date(paid_on, "paid_on")
+    if issue_date is not None and paid_on < issue_date:
+        raise ValidationFailed(f"paid_on {paid_on.isoformat()} is before the issue date {issue_date.isoformat()}",
+                               details=[{"field": "paid_on", "problem": "before issue_date"}])
 
 
 def due_date_for(issue_date: date, payment_terms_days: int) -> date:
@@ -79,8 +90,13 @@ def price_line(values: Mapping[str, Any], previous: Mapping[str, Any] | None = N
         old = Decimal(previous["multiplier"])
         line["unit_price"] = round_money(Decimal(previous["unit_price"]) / old * Decimal(values["multiplier"]))
     line["multiplier"] = Decimal(line.get("multiplier", 1)).quantize(_MULTIPLIER_PLACES)
-    line["quantity"] = round_money(Decimal(line["quantity"]))
-    line["unit_price"] = round_money(Decimal(line["unit_price"]))
+    # Magnitudes are checked before rounding: a product past NUMERIC(18,2) cannot even be quantized.
+    line["quantity"] = round_money(limits.check_money(Decimal(line["quantity"]), "quantity"))
+    line["unit_price"] = round_money(limits.check_money(Decimal(line["unit_price"]), "unit_price"))
+    if not limits.money_fits(line["quantity"] * line["unit_price"]):
+        raise ValidationFailed(f"quantity × unit_price is beyond {limits.MONEY_MAX}: the amount cannot be stored",
+                               details=[{"field": "amount", "problem": f"quantity × unit_price beyond "
+                                                                       f"±{limits.MONEY_MAX}"}])
     line["amount"] = line_amount(line["quantity"], line["unit_price"])
     return line
 
@@ -98,8 +114,12 @@ def check_line_sign(kind: str, line: Mapping[str, Any]) -> None:
 
 
 def totals_for(lines: Iterable[Mapping[str, Any]], vat_rate: Decimal) -> Totals:
-    """The same rule 10 as the prefill: subtotal of printed amounts, VAT once on the subtotal."""
-    return recompute_totals(lines, vat_rate)
+    """The same rule 10 as the prefill: subtotal of printed amounts, VAT once on the subtotal; each
+    total must still fit NUMERIC(18,2) (many lines that each fit can add up past it)."""
+    totals = recompute_totals(lines, vat_rate)
+    for name in ("subtotal", "vat_amount", "total"):
+        limits.check_money(getattr(totals, name), name)
+    return totals
 
 
 def check_finalizable(kind: str, header: Mapping[str, Any], lines: Sequence[Mapping[str, Any]],
@@ -290,3 +310,16 @@ def line_vat(amounts: Sequence[Decimal], vat_rate: Decimal, vat_total: Decimal) 
     for i in order[:count] if count <= len(order) else order:
         rounded[i] += step
     return rounded, True
+
+
+def billing_recipients(billing_contact: Mapping[str, Any] | None,
+                       cdm_contacts: Iterable[Mapping[str, Any]]) -> list[dict[str, str]]:
+    """Who the invoice is e-mailed to: the billing contact edited on the invoice when it has an address
+    (the person finance was told to use for this invoice), else the customer's CDM billing contacts, else
+    any CDM contact with an address."""
+    edited = billing_contact or {}
+    if str(edited.get("email") or "").strip():
+        return [{"name": str(edited.get("name") or ""), "email": str(edited["email"]).strip()}]
+    contacts = [c for c in cdm_contacts if c.get("email")]
+    billing = [c for c in contacts if c.get("role") == "billing"] or contacts
+    return [{"name": c.get("name", ""), "email": c["email"]} for c in billing]

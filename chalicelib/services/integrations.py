@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 from typing import Any, Callable, Mapping
 
+from ..domain.invoice import billing_recipients
 from . import container
 
 # Effects that cannot be looked up afterwards: when the answer is lost the message may or may not have
@@ -48,11 +49,10 @@ def _payload(invoice_id: str) -> dict[str, Any]:
 
     row, pdf, corrects, seller, efaktura = container.current().db.run(read)
     view = invoice_view({**row, "corrections": []})
-    contacts = [c for c in (view["customer"] or {}).get("contacts") or [] if c.get("email")]
-    billing = [c for c in contacts if c.get("role") == "billing"] or contacts
+    recipients = billing_recipients(view.get("billing_contact"), (view["customer"] or {}).get("contacts") or [])
     return {**view, "pdf": bytes(pdf["pdf_data"]) if pdf["pdf_data"] is not None else None,
             "pdf_sha256": pdf["pdf_sha256"], "seller": seller, "corrects": corrects, "efaktura": efaktura,
-            "billing_contacts": [{"name": c.get("name", ""), "email": c["email"]} for c in billing]}
+            "billing_contacts": recipients}
 
 
 def e_invoice_problems(conn, invoice: Mapping[str, Any], snapshot: Mapping[str, Any]) -> list[dict[str, str]]:

@@ -238,6 +238,7 @@ def pay(principal: Principal, invoice_id: str, if_match: str | None, body: Any) 
     request = parse(schemas.PayRequest, body if body is not None else {})
     paid_on = request.paid_on or date.today()
     return _transition(principal, "pay", invoice_id, if_match,
+                       check=lambda conn, invoice: rules.check_paid_on(paid_on, invoice["issue_date"]),
                        payload={"paid_on": paid_on, "reference": request.reference, "reason": request.reason})
 
 

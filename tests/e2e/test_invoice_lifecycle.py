@@ -42,7 +42,9 @@ def test_the_whole_way_to_paid(api, tokens, draft, container):
     assert {"job_type": "deliver_email", "status": "pending"} in jobs_of(container, invoice_id)  # a German client
 
     assert act(api, tokens["accountant"], invoice_id, "accept")[1]["status"] == "accepted"
-    status, data, _ = act(api, tokens["accountant"], invoice_id, "pay", {"paid_on": "2026-11-20", "reference": "SWIFT 123"})
+    # Paid on the issue date: a payment dated before the invoice was issued is refused (issue 16).
+    status, data, _ = act(api, tokens["accountant"], invoice_id, "pay", {"paid_on": draft["issue_date"],
+                                                                         "reference": "SWIFT 123"})
     assert status == 200 and data["status"] == "paid" and data["allowed_actions"] == ["credit-note"]
 
     _, events, _ = api.call("GET", f"/api/invoices/{invoice_id}/events", token=tokens["viewer"])
