@@ -12,8 +12,8 @@ from datetime import date
 from typing import Any, Iterable, Sequence
 from urllib.parse import urlparse
 
-from ..domain.billing import WorklogFact
-from ..domain.billing_plan import PRICED, BucketTotals, PrefillPlan
+from ..domain.billing import PROCESSING_ORDER, WorklogFact
+from ..domain.billing_plan import FEE, FIRST_LINE, PRICED, TRACE_COLUMNS, BucketTotals, PrefillPlan
 from ..domain.cdm import Application, Contact, Customer
 from ..domain.errors import Unavailable
 
@@ -124,6 +124,26 @@ class ClickHouseReader:
     def worklog_totals(self, plan: PrefillPlan, first_day: date, last_day: date) -> dict[int, BucketTotals]:
         """The live worklogs of the plan's projects in the period (as :meth:`worklog_facts` finds them),
         priced by the plan and totalled per bucket in ClickHouse."""
+        sql, parameters = self._engine_query(plan, first_day, last_day, WORKLOG_TOTALS_SQL, WORKLOG_TOTALS_CAPPED_SQL)
+        _, rows = self.query_rows(sql, parameters, settings=_TOTALS_SETTINGS)
+        return {
+            bucket: BucketTotals(worklogs, seconds, minutes, tuple(ids), zero_time, missing_issue,
+                                 tuple(unmapped_types), latest)
+            for bucket, worklogs, seconds, minutes, ids, zero_time, missing_issue, unmapped_types, latest in rows
+        }
+
+    def worklog_trace(self, plan: PrefillPlan, first_day: date, last_day: date) -> Sequence[tuple[Any, ...]]:
+        """The portions behind the invoice's lines, priced by the same query as :meth:`worklog_totals`,
+        one row per portion in processing order, columns as ``TRACE_COLUMNS`` names them."""
+        sql, parameters = self._engine_query(plan, first_day, last_day, WORKLOG_TRACE_SQL, WORKLOG_TRACE_CAPPED_SQL)
+        names, rows = self.query_rows(sql, {**parameters, "fee": FEE, "first_line": FIRST_LINE}, settings=_TOTALS_SETTINGS)
+        if rows and names != TRACE_COLUMNS:  # the query and the domain drifted apart
+            raise RuntimeError(f"worklog trace query returns {names}, expected {TRACE_COLUMNS}")
+        return rows
+
+    @staticmethod
+    def _engine_query(plan: PrefillPlan, first_day: date, last_day: date, uncapped: str,
+                      capped: str) -> tuple[str, dict[str, Any]]:
         accounts, types, priorities, segments = plan.dimensions[1:]
         parameters = {
             "projects": list(plan.projects), "first": first_day, "last": last_day,
@@ -136,15 +156,8 @@ class ClickHouseReader:
             "mapped_issue_types": list(plan.mapped_issue_types), "priced": PRICED,
         }
         if plan.limit_minutes is None:
-            sql = WORKLOG_TOTALS_SQL
-        else:
-            sql, parameters["limit"] = WORKLOG_TOTALS_CAPPED_SQL, plan.limit_minutes
-        _, rows = self.query_rows(sql, parameters, settings=_TOTALS_SETTINGS)
-        return {
-            bucket: BucketTotals(worklogs, seconds, minutes, tuple(ids), zero_time, missing_issue,
-                                 tuple(unmapped_types), latest)
-            for bucket, worklogs, seconds, minutes, ids, zero_time, missing_issue, unmapped_types, latest in rows
-        }
+            return uncapped, parameters
+        return capped, {**parameters, "limit": plan.limit_minutes}
 
     def contacts(self, customer_key: str) -> list[Contact]:
         rows = self.query(
@@ -206,30 +219,40 @@ SELECT l.worklog_id AS worklog_id, toLowCardinality(l.account_id) AS account_id,
        greatest(l.updated_at, iss.updated_at) AS updated_at
 FROM live AS l
 LEFT JOIN issues AS iss ON iss.issue_key = l.issue_key
-ORDER BY started_at, worklog_id
-"""
+ORDER BY """ + ", ".join(PROCESSING_ORDER) + "\n"
 
-# The prefill preview's query (chalicelib.domain.billing_plan explains the plan it applies): one row per
-# bucket with its totals and worklog ids, instead of one row per worklog.
+# The prefill's engine (chalicelib.domain.billing_plan explains the plan it applies): every live worklog
+# priced by the plan and cut into the portions rule 8 makes, then either totalled per bucket (one row per
+# line or report bucket: the preview, and the totals of a saved draft) or listed portion by portion for the
+# lines (the trace a saved draft keeps). Both SELECTs read the one `parts` chain below, so a saved draft's
+# trace and its totals cannot disagree with each other or with the preview.
+# The rules are decided in Python (billing_plan.plan_prefill, with billing's own rule functions); this SQL
+# only applies the plan's tables and the arithmetic of rules 4, 6 and 8, each marked with its rule number
+# and the Python function that owns it (the differential test tests/integration/test_engine_differential.py
+# holds the two together on random data).
 # * Short-circuit evaluation makes ClickHouse evaluate an if() branch apart from the rest, recomputing
 #   the case number in every branch that reads it (it tripled the query time). So the per-worklog
 #   arithmetic is written without if(): conditions multiply; and it is turned off for the query (nothing
 #   in it relies on a branch not running), which saves another ~10%.
 # * The cumulative sum behind the cap is a window over the whole month (a sort): only when there is a cap.
 # * ids are sorted by (started_at, worklog_id) in the array: the order of groupArray is not guaranteed.
-_WORKLOG_TOTALS_SQL = _LIVE_WORKLOGS_AND_ISSUES + """,
+_PRICED_PARTS = _LIVE_WORKLOGS_AND_ISSUES + """,
 facts AS (
     SELECT l.worklog_id AS worklog_id, l.started_at AS started_at,
+           -- rule 4 (billing.worklog_seconds): Tempo's billable time when set, even 0
            ifNull(l.billable_seconds, l.time_spent_seconds) AS seconds,
+           -- rule 2: a missing issue is NULL here; the plan decides it as type Unknown
            if(empty(iss.issue_key), NULL, toString(iss.issue_type)) AS issue_type,
            if(empty(iss.issue_key), NULL, iss.priority) AS priority,
            greatest(l.updated_at, iss.updated_at) AS updated_at,
-           l.project_key AS project_key, l.account_id AS account_id, l.work_date AS work_date
+           l.project_key AS project_key, l.account_id AS account_id, l.work_date AS work_date,
+           l.issue_key AS issue_key, l.author_name AS author_name
     FROM live AS l
     LEFT JOIN issues AS iss ON iss.issue_key = l.issue_key
 ),
 classed AS (
-    SELECT worklog_id, started_at, seconds, issue_type, updated_at,
+    -- rules 3, 5, 7: the worklog's case (PrefillPlan's numbering) -> its class, decided in Python
+    SELECT worklog_id, started_at, seconds, issue_type, updated_at, work_date, issue_key, author_name,
            {case_class:Array(UInt32)}[1 + ((((
                toInt64(indexOf({projects:Array(String)}, project_key)) - 1) * {n_accounts:UInt32}
                + indexOf({accounts:Array(String)}, account_id)) * {n_types:UInt32}
@@ -240,46 +263,70 @@ classed AS (
     FROM facts
 ),
 priced AS (
-    SELECT worklog_id, started_at, seconds, issue_type, updated_at, class,
+    SELECT worklog_id, started_at, seconds, issue_type, updated_at, work_date, issue_key, author_name, class,
            {class_left_out:Array(UInt32)}[class] AS left_out,
            {class_increment:Array(UInt32)}[class] AS increment,
+           -- rule 6 (billing.billed_minutes): max(ceil(s / 60 / inc) * inc, minimum); 0 s stays 0;
+           -- a left-out worklog bills nothing
            greatest(intDiv(seconds + 60 * increment - 1, 60 * increment) * increment,
                     {class_minimum:Array(UInt32)}[class]) * (seconds != 0) * (left_out = 0) AS minutes
     FROM classed
 ),
 portions AS (
-    SELECT worklog_id, started_at, seconds, issue_type, updated_at, class, left_out, minutes,
-           {take} AS take, least(seconds, take * 60) AS within_seconds
+    -- rule 8 (billing.split_at): `take` minutes fall within the cap or allowance, in processing order;
+    -- the crossing worklog's raw seconds go to the part within first
+    SELECT worklog_id, started_at, seconds, issue_type, updated_at, work_date, issue_key, author_name, class,
+           left_out, minutes, {take} AS take, least(seconds, take * 60) AS within_seconds
     FROM priced
-)
-SELECT bucket, count() AS worklogs, sum(part_seconds) AS bucket_seconds, sum(part_minutes) AS bucket_minutes,
-       arrayMap(x -> x.2, arraySort(groupArrayIf((started_at, worklog_id), bucket != {priced:UInt8}))) AS worklog_ids,
-       countIf(seconds = 0) AS zero_time, countIf(issue_type IS NULL) AS missing_issue,
-       groupUniqArrayIf(assumeNotNull(issue_type),
-                        issue_type IS NOT NULL AND issue_type NOT IN {mapped_issue_types:Array(String)}) AS unmapped_types,
-       max(updated_at) AS latest
-FROM (
-    SELECT worklog_id, started_at, seconds, issue_type, updated_at,
-           tupleElement(part, 1) AS bucket, tupleElement(part, 2) AS part_seconds, tupleElement(part, 3) AS part_minutes
+),
+parts AS (
+    SELECT worklog_id, started_at, seconds, issue_type, updated_at, work_date, issue_key, author_name, class,
+           minutes, tupleElement(part, 1) AS bucket, tupleElement(part, 2) AS part_seconds,
+           tupleElement(part, 3) AS part_minutes
     FROM portions
     ARRAY JOIN [
         (toUInt64(left_out + (left_out = 0) * {priced:UInt8}), toUInt64(seconds), toUInt64(minutes)),
         (toUInt64((take > 0) * {class_within:Array(UInt32)}[class]), toUInt64(within_seconds), toUInt64(take)),
         (toUInt64((minutes > take) * {class_beyond:Array(UInt32)}[class]), toUInt64(seconds - within_seconds),
          toUInt64(minutes - take))] AS part
-)
-WHERE bucket != 0
+    WHERE bucket != 0
+)"""
+_WORKLOG_TOTALS_SQL = _PRICED_PARTS + """
+SELECT bucket, count() AS worklogs, sum(part_seconds) AS bucket_seconds, sum(part_minutes) AS bucket_minutes,
+       arrayMap(x -> x.2, arraySort(groupArrayIf(({order}), bucket != {priced:UInt8}))) AS worklog_ids,
+       countIf(seconds = 0) AS zero_time, countIf(issue_type IS NULL) AS missing_issue,
+       groupUniqArrayIf(assumeNotNull(issue_type),
+                        issue_type IS NOT NULL AND issue_type NOT IN {mapped_issue_types:Array(String)}) AS unmapped_types,
+       max(updated_at) AS latest
+FROM parts
 GROUP BY bucket
 ORDER BY bucket
+"""
+# The trace: the portions on the invoice's lines (the fee line and the hourly lines), in processing order.
+_WORKLOG_TRACE_SQL = _PRICED_PARTS + """
+SELECT bucket, worklog_id, toLowCardinality(issue_key) AS issue_key, toLowCardinality(author_name) AS author_name,
+       work_date, part_seconds, part_minutes, minutes AS worklog_minutes, class
+FROM parts
+WHERE bucket = {fee:UInt8} OR bucket >= {first_line:UInt8}
+ORDER BY {order}, bucket
 """
 _TOTALS_SETTINGS = {"short_circuit_function_evaluation": "disable"}
 _UNCAPPED_TAKE = "minutes"
 _CAPPED_TAKE = (
     "least(minutes, toUInt64(greatest({limit:Int64} - toInt64(sum(minutes) OVER ("
-    "ORDER BY started_at, worklog_id ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING)), 0)))"
+    "ORDER BY {order} ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING)), 0)))"
 )
-WORKLOG_TOTALS_SQL = _WORKLOG_TOTALS_SQL.replace("{take}", _UNCAPPED_TAKE)
-WORKLOG_TOTALS_CAPPED_SQL = _WORKLOG_TOTALS_SQL.replace("{take}", _CAPPED_TAKE)
+
+
+def _engine_sql(template: str, take: str) -> str:
+    # Rule 8's order is owned by billing.PROCESSING_ORDER; it is written into the SQL from there.
+    return template.replace("{take}", take).replace("{order}", ", ".join(PROCESSING_ORDER))
+
+
+WORKLOG_TOTALS_SQL = _engine_sql(_WORKLOG_TOTALS_SQL, _UNCAPPED_TAKE)
+WORKLOG_TOTALS_CAPPED_SQL = _engine_sql(_WORKLOG_TOTALS_SQL, _CAPPED_TAKE)
+WORKLOG_TRACE_SQL = _engine_sql(_WORKLOG_TRACE_SQL, _UNCAPPED_TAKE)
+WORKLOG_TRACE_CAPPED_SQL = _engine_sql(_WORKLOG_TRACE_SQL, _CAPPED_TAKE)
 
 
 def connect(url: str) -> Any:

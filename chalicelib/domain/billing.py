@@ -429,8 +429,10 @@ def category_for(issue_type: str | None, category_map: Mapping[str, str]) -> str
 
 
 # Rule 8: caps and allowances are consumed in (started_at, worklog_id) order, which makes the split
-# deterministic. An attrgetter rather than a def: it is the sort key of every worklog, and runs in C.
-processing_order: Callable[[WorklogFact], tuple[datetime, int]] = attrgetter("started_at", "worklog_id")
+# deterministic. The engine's SQL (adapters/clickhouse.py) orders by these same names.
+PROCESSING_ORDER = ("started_at", "worklog_id")
+# An attrgetter rather than a def: it is the sort key of every worklog, and runs in C.
+processing_order: Callable[[WorklogFact], tuple[datetime, int]] = attrgetter(*PROCESSING_ORDER)
 
 
 def _meets(effective_from: date | None, effective_to: date | None, first: date, last: date) -> bool:
@@ -447,7 +449,7 @@ def _spans(effective_from: date | None, effective_to: date | None, first: date, 
     )
 
 
-class _PeriodRules:
+class PeriodRules:
     """Rules 3, 5 and 7 for the in-scope worklogs of one application-month, worked out once per case.
 
     What decides them is a worklog's project, author, issue type and priority, plus its work date only
@@ -586,14 +588,14 @@ def hours_from_minutes(minutes: int) -> Decimal:
 
 
 @lru_cache(maxsize=16384)  # once per traced worklog, and durations repeat (45,000 worklogs, 8,500 durations)
-def _raw_minutes(seconds: int) -> Decimal:
+def raw_minutes_of(seconds: int) -> Decimal:
     """Seconds as minutes to 2 places, half up: ``quantize(Decimal(seconds) / 60)`` worked out in whole
     hundredths of a minute (s · 100 / 60 + ½, floored) and turned into one exact Decimal, because the
     Decimal division is the slow part. Decimals are immutable, so a cached one can be shared."""
     return Decimal((seconds * 10 + 3) // 6).scaleb(-2)
 
 
-def _whole_minutes(seconds: int) -> int:
+def whole_minutes(seconds: int) -> int:
     """Half-up rounding of seconds to whole minutes, in integers."""
     return (seconds + 30) // 60
 
@@ -645,7 +647,7 @@ class TraceEntry(NamedTuple):
         fact = wl.fact
         # Positional (the field order above): this runs once per traced worklog.
         return cls(fact.worklog_id, fact.issue_key, fact.author_name, fact.work_date,
-                   _raw_minutes(portion.seconds), portion.minutes, wl.minutes, wl.terms.rule_id)
+                   raw_minutes_of(portion.seconds), portion.minutes, wl.minutes, wl.terms.rule_id)
 
     @property
     def split(self) -> bool:
@@ -752,7 +754,7 @@ class _LineTrace:
         """The line's worklog ids, trace, raw minutes (whole) and billed minutes."""
         trace = tuple(self.entries)
         ids = tuple(dict.fromkeys(entry.worklog_id for entry in trace))
-        return ids, trace, _whole_minutes(self.seconds), self.minutes
+        return ids, trace, whole_minutes(self.seconds), self.minutes
 
 
 def _line_traces(portions: Iterable[Portion], line_of: Callable[[Portion], Any]) -> dict[Any, _LineTrace]:
@@ -1016,7 +1018,7 @@ def compute_draft(
         latest = data_as_of
     counted.sort(key=processing_order)
 
-    decide = _PeriodRules(application, period, rules, classifications, exclusions, settings)
+    decide = PeriodRules(application, period, rules, classifications, exclusions, settings)
     left_out_pairs: dict[str, list[tuple[int, int]]] = {key: [] for key in LEFT_OUT_KEYS}
     priced: list[PricedWorklog] = []
     for fact in counted:
