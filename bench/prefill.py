@@ -2,7 +2,7 @@
 
 Ours: the preview (POST /api/invoices/prefill) as the service computes it: the rules decided per case in
 Python, applied to every worklog and totalled per line in one ClickHouse query (chalicelib/domain/
-billing_plan.py), plus the application, customer and configuration reads. Baseline: what the replaced n8n
+billing/engine.py), plus the application, customer and configuration reads. Baseline: what the replaced n8n
 workflows did — pull every raw worklog row of the month and every issue row into Python, de-duplicate
 versions, filter and join there, then apply the same rules. Both produce the same invoice (checked: every
 line, amount, worklog id, left-out bucket and warning; the saved draft's trace entry by entry). Also

@@ -13,7 +13,7 @@ from typing import Any, Iterable, Sequence
 from urllib.parse import urlparse
 
 from ..domain.billing import PROCESSING_ORDER, WorklogFact
-from ..domain.billing_plan import FEE, FIRST_LINE, PRICED, TRACE_COLUMNS, BucketTotals, PrefillPlan
+from ..domain.billing.engine import FEE, FIRST_LINE, PRICED, TRACE_COLUMNS, BucketTotals, PrefillPlan
 from ..domain.cdm import Application, Contact, Customer
 from ..domain.errors import Unavailable
 
@@ -221,12 +221,12 @@ FROM live AS l
 LEFT JOIN issues AS iss ON iss.issue_key = l.issue_key
 ORDER BY """ + ", ".join(PROCESSING_ORDER) + "\n"
 
-# The prefill's engine (chalicelib.domain.billing_plan explains the plan it applies): every live worklog
+# The prefill's engine (chalicelib.domain.billing.engine explains the plan it applies): every live worklog
 # priced by the plan and cut into the portions rule 8 makes, then either totalled per bucket (one row per
 # line or report bucket: the preview, and the totals of a saved draft) or listed portion by portion for the
 # lines (the trace a saved draft keeps). Both SELECTs read the one `parts` chain below, so a saved draft's
 # trace and its totals cannot disagree with each other or with the preview.
-# The rules are decided in Python (billing_plan.plan_prefill, with billing's own rule functions); this SQL
+# The rules are decided in Python (billing.engine.plan_prefill, with the rule functions of billing.rules); this SQL
 # only applies the plan's tables and the arithmetic of rules 4, 6 and 8, each marked with its rule number
 # and the Python function that owns it (the differential test tests/integration/test_engine_differential.py
 # holds the two together on random data).

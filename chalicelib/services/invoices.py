@@ -8,7 +8,7 @@ from typing import Any, Mapping
 from .. import schemas
 from ..domain.access import Principal, authorize
 from ..domain.billing import DraftResult, Period
-from ..domain.billing_plan import draft_from_totals, plan_prefill, traces_from_rows
+from ..domain.billing.engine import draft_from_totals, plan_prefill, traces_from_rows
 from ..domain.cdm import Application, Customer
 from ..domain.errors import NotFound
 from . import container
@@ -34,7 +34,7 @@ def _period_and_key(body: Any) -> tuple[str, Period]:
 def compute_prefill(application_key: str, period: Period, *, with_trace: bool = True) -> Prefill:
     """Read ClickHouse (application, worklogs, customer) and PostgreSQL (rules), apply the rules.
 
-    One path for the preview, a saved draft and monthly generation (domain/billing_plan.py): the rules are
+    One path for the preview, a saved draft and monthly generation (domain/billing/engine.py): the rules are
     decided per case in Python and applied to every worklog in ClickHouse, which returns the totals and,
     ``with_trace`` (what a saved draft keeps), the portions behind each line from the same query chain."""
     from .billing_config import load_billing_configuration

@@ -31,7 +31,7 @@ import pytest
 
 from chalicelib.domain.billing import (BillingSettings, EmployeeExclusion, Period, RateRule, WorklogFact,
                                        compute_draft)
-from chalicelib.domain.billing_plan import draft_from_totals, plan_prefill, traces_from_rows
+from chalicelib.domain.billing.engine import draft_from_totals, plan_prefill, traces_from_rows
 from chalicelib.domain.cdm import Application
 from chalicelib.domain.errors import ValidationFailed
 

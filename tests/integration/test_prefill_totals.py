@@ -1,4 +1,4 @@
-"""The engine (billing_plan: priced and totalled in ClickHouse) against the per-worklog reference
+"""The engine (billing.engine: priced and totalled in ClickHouse) against the per-worklog reference
 (compute_draft on every worklog fact), on the demo dataset: every application of a month, equal in every
 line, amount, worklog id list, left-out bucket, warning and total; the preview without line traces, the
 saved draft's computation with them, entry by entry. (Random data: test_engine_differential.py.)"""
@@ -12,7 +12,7 @@ from decimal import Decimal
 import pytest
 
 from chalicelib.domain.billing import OVER_LIMIT, Period, compute_draft
-from chalicelib.domain.billing_plan import draft_from_totals, plan_prefill
+from chalicelib.domain.billing.engine import draft_from_totals, plan_prefill
 from chalicelib.domain.errors import ValidationFailed
 from chalicelib.services.billing_config import load_billing_configuration
 from chalicelib.services.invoices import compute_prefill

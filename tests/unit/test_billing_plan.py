@@ -1,4 +1,4 @@
-"""billing_plan: a worklog's case, looked up as ClickHouse does, gets the decision compute_draft makes."""
+"""billing.engine: a worklog's case, looked up as ClickHouse does, gets the decision compute_draft makes."""
 from __future__ import annotations
 
 import random
@@ -7,10 +7,10 @@ from decimal import Decimal as D
 
 import pytest
 
-from chalicelib.domain import billing_plan
+from chalicelib.domain.billing import engine as billing_plan
 from chalicelib.domain.billing import (BillingSettings, EmployeeExclusion, Period, RateRule, WorklogFact,
                                        PeriodRules)
-from chalicelib.domain.billing_plan import CLASSIFIED, EXCLUDED, FEE, NOWHERE, OVER, plan_prefill
+from chalicelib.domain.billing.engine import CLASSIFIED, EXCLUDED, FEE, NOWHERE, OVER, plan_prefill
 from chalicelib.domain.errors import ValidationFailed
 from tests.unit.builders import make_app
 

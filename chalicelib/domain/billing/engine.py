@@ -1,4 +1,4 @@
-"""The prefill computed from totals: rules decided per case here, applied per worklog by the database.
+"""The billing engine: rules decided per case here, applied to every worklog by ClickHouse.
 
 :func:`compute_draft` takes every worklog of the month (45,000 in the largest application-month of the
 demo data) and builds a few objects for each. For a preview that is most of the time spent, although the
@@ -32,15 +32,16 @@ from datetime import date, datetime, timedelta
 from itertools import product
 from typing import Iterable, Mapping, NamedTuple
 
-# billing_plan is the other half of billing: it decides with billing's own per-period rules.
-from .billing import (
-    BILLABLE, CLASSIFICATIONS, CLASSIFIED_PROJECTS, EXCLUDED_EMPLOYEES, FIXED_PRICE, FP, HR, LEFT_OUT_KEYS,
-    OVER_LIMIT, RETAINER, SUP, UNIT_FIXED, UNIT_MONTH, UNKNOWN_ISSUE_TYPE, BillingSettings, DraftResult,
-    EmployeeExclusion, HoursTally, LineSummary, Period, PeriodRules, RateRule, TraceEntry, WorkNotes, WorklogFact,
-    allowance_minutes, assemble_draft, ensure_billable_contract, fixed_price_description, price_fee_line,
-    price_hourly_lines, raw_minutes_of, whole_minutes,
-)
-from .cdm import Application
+from ..cdm import Application
+from .caps import allowance_minutes
+from .inputs import (BILLABLE, CLASSIFICATIONS, CLASSIFIED_PROJECTS, EXCLUDED_EMPLOYEES, FIXED_PRICE, FP, HR,
+                     LEFT_OUT_KEYS, OVER_LIMIT, RETAINER, SUP, UNIT_FIXED, UNIT_MONTH, UNKNOWN_ISSUE_TYPE,
+                     BillingSettings, EmployeeExclusion, RateRule, WorklogFact)
+from .lines import (LineSummary, TraceEntry, fixed_price_description, price_fee_line, price_hourly_lines,
+                    raw_minutes_of, whole_minutes)
+from .period import Period
+from .results import DraftResult, HoursTally, WorkNotes, assemble_draft
+from .rules import PeriodRules, ensure_billable_contract
 
 # Buckets a worklog's time is totalled in. Every worklog counted in the period lands in exactly one of
 # PRICED, CLASSIFIED and EXCLUDED; a priced one's billed minutes also land in up to two of FEE, OVER and
