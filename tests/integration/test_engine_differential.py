@@ -15,7 +15,7 @@ loaded into chdb in a few batches (one per version generation, as the n8n sync i
 must agree on every line (category, description, quantity, price, amount, raw and billed minutes, worklog
 ids and every trace entry), left-out bucket, hours, warning and total.
 
-Seeded and reproducible: ``ENGINE_DIFF_SEED`` (default below) and ``ENGINE_DIFF_CASES`` (default 300)
+Seeded and reproducible: ``ENGINE_DIFF_SEED`` (default below) and ``ENGINE_DIFF_CASES`` (default 200)
 choose the data; a failure names the seed and case, and the same pair rebuilds the same rows.
 """
 from __future__ import annotations
@@ -36,7 +36,7 @@ from chalicelib.domain.cdm import Application
 from chalicelib.domain.errors import ValidationFailed
 
 SEED = int(os.environ.get("ENGINE_DIFF_SEED", "20261130"))
-CASES = int(os.environ.get("ENGINE_DIFF_CASES", "300"))
+CASES = int(os.environ.get("ENGINE_DIFF_CASES", "200"))
 PERIOD = Period(2026, 10)
 # Far above the demo data's and the hand-written dataset's worklog ids.
 ID_BASE = 7_000_000_000
