@@ -1,15 +1,16 @@
 """The billing engine: rules decided per case here, applied to every worklog by ClickHouse.
 
-:func:`compute_draft` takes every worklog of the month (45,000 in the largest application-month of the
-demo data) and builds a few objects for each. For a preview that is most of the time spent, although the
-rules only ever look at a handful of attributes. So the work is split:
+:func:`compute_draft` (``reference``) takes every worklog of the month (45,000 in the largest
+application-month of the demo data) into Python and builds a few objects for each, although the rules
+only ever look at a handful of attributes. The engine splits the work instead:
 
 1. :func:`plan_prefill` decides rules 3, 5, 6 and 7 once per *case* — every combination of the attributes
    they read — with the very functions :func:`compute_draft` uses, and turns the answers into small
    lookup tables (:class:`PrefillPlan`).
 2. The reader applies them to each worklog inside ClickHouse (billed minutes, the rule-8 cap or
    allowance in ``(started_at, worklog_id)`` order, the crossing worklog split) and returns one
-   :class:`BucketTotals` per line or report bucket, worklog ids included.
+   :class:`BucketTotals` per line or report bucket, worklog ids included — for one application or for a
+   batch of them (monthly generation), each with its own plan.
 3. :func:`draft_from_totals` prices those totals with the functions :func:`compute_draft` ends with.
    For a saved draft the same query chain also lists the portions behind each line (the trace), which
    :func:`draft_from_totals` checks against the totals and keeps on the lines.
