@@ -53,14 +53,9 @@ def main() -> None:
     rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
     t = time.perf_counter()
-    if args.limit:
-        # generate_month's loop over the first N applications only (the same generate_one per application)
-        summary = generation.Summary(str(period))
-        for key in keys[: args.limit]:
-            summary.outcomes.append(generation.generate_one(key, period))
-        summary = summary.to_dict()
-    else:
-        summary = generation.generate_month(period).to_dict()
+    if args.limit:  # generate_month itself, over the first N applications only
+        generation.applications_to_bill = lambda period, only=None: keys[: args.limit]
+    summary = generation.generate_month(period).to_dict()
     elapsed = time.perf_counter() - t
     generated = min(len(keys), args.limit or len(keys))
     peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
