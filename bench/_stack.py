@@ -9,23 +9,36 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 
-def bench_container(scale: int = 10, database: str = "proxima_bench"):
-    """Return a Container on the benchmark data (seeding ClickHouse only when the scale differs)."""
-    from chalicelib.adapters.clickhouse import ClickHouseReader
-    from chalicelib.adapters.migrations import migrate_up
-    from chalicelib.config import Settings
-    from chalicelib.services import container as container_module
-    from infra.local.seed import seed_clickhouse, seed_postgres
-    from infra.local.stack import LOCAL_DIR, embedded_clickhouse_url, embedded_postgres
+def bench_clickhouse(scale: int = 10, applications: int = 0, worklogs: int = 0, month=None):
+    """The benchmark's chdb folder and URL, seeded once per (scale, applications, worklogs, month)."""
+    from infra.local.seed import seed_application_scale, seed_clickhouse
+    from infra.local.stack import LOCAL_DIR, embedded_clickhouse_url
 
-    ch_dir = LOCAL_DIR / f"bench-clickhouse-x{scale}"
+    name = f"bench-clickhouse-x{scale}" + (f"-apps{applications}-wl{worklogs}-{month}" if applications else "")
+    ch_dir = LOCAL_DIR / name
     url = embedded_clickhouse_url(ch_dir)
     marker = ch_dir / ".seeded"
     if not marker.exists():
         print(f"seeding ClickHouse at scale {scale} into {ch_dir} (once)...", flush=True)
         counts = seed_clickhouse(url, scale=scale)
         print(f"  {counts.get('worklogs', counts)} in {counts['seconds']['total']} s", flush=True)
+        if applications:
+            print(f"  {seed_application_scale(url, month, applications=applications, worklogs=worklogs)}", flush=True)
         marker.write_text("ok")
+    return url
+
+
+def bench_container(scale: int = 10, database: str = "proxima_bench", *, applications: int = 0,
+                    worklogs: int = 0, month=None):
+    """Return a Container on the benchmark data (seeding ClickHouse only when the scale differs)."""
+    from chalicelib.adapters.clickhouse import ClickHouseReader
+    from chalicelib.adapters.migrations import migrate_up
+    from chalicelib.config import Settings
+    from chalicelib.services import container as container_module
+    from infra.local.seed import seed_postgres
+    from infra.local.stack import LOCAL_DIR, embedded_postgres
+
+    url = bench_clickhouse(scale, applications, worklogs, month)
     dsn = embedded_postgres(LOCAL_DIR / "pg", database)
     migrate_up(dsn)
     seed_postgres(dsn)

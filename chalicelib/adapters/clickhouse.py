@@ -12,8 +12,8 @@ from datetime import date
 from typing import Any, Iterable, Sequence
 from urllib.parse import urlparse
 
-from ..domain.billing import WorklogFact
-from ..domain.billing_plan import PRICED, BucketTotals, PrefillPlan
+from ..domain.billing import PROCESSING_ORDER, WorklogFact
+from ..domain.billing.engine import FEE, FIRST_LINE, PRICED, TRACE_COLUMNS, BucketTotals, PrefillPlan
 from ..domain.cdm import Application, Contact, Customer
 from ..domain.errors import Unavailable
 
@@ -124,27 +124,41 @@ class ClickHouseReader:
     def worklog_totals(self, plan: PrefillPlan, first_day: date, last_day: date) -> dict[int, BucketTotals]:
         """The live worklogs of the plan's projects in the period (as :meth:`worklog_facts` finds them),
         priced by the plan and totalled per bucket in ClickHouse."""
-        accounts, types, priorities, segments = plan.dimensions[1:]
-        parameters = {
-            "projects": list(plan.projects), "first": first_day, "last": last_day,
-            "accounts": list(plan.accounts), "issue_types": list(plan.issue_types),
-            "priorities": list(plan.priorities), "day_segments": list(plan.day_segments),
-            "n_accounts": accounts, "n_types": types, "n_priorities": priorities, "n_segments": segments,
-            "case_class": list(plan.case_class), "class_left_out": list(plan.class_left_out),
-            "class_increment": list(plan.class_increment), "class_minimum": list(plan.class_minimum),
-            "class_within": list(plan.class_within), "class_beyond": list(plan.class_beyond),
-            "mapped_issue_types": list(plan.mapped_issue_types), "priced": PRICED,
-        }
-        if plan.limit_minutes is None:
-            sql = WORKLOG_TOTALS_SQL
-        else:
-            sql, parameters["limit"] = WORKLOG_TOTALS_CAPPED_SQL, plan.limit_minutes
+        return self.engine_totals([plan], first_day, last_day)[0]
+
+    def worklog_trace(self, plan: PrefillPlan, first_day: date, last_day: date) -> list[tuple[Any, ...]]:
+        """The portions behind the invoice's lines, priced by the same query chain as :meth:`worklog_totals`,
+        one row per portion in processing order, columns as ``TRACE_COLUMNS`` names them."""
+        return self.engine_trace([plan], first_day, last_day)[0]
+
+    def engine_totals(self, plans: Sequence[PrefillPlan], first_day: date,
+                      last_day: date) -> list[dict[int, BucketTotals]]:
+        """:meth:`worklog_totals` for several applications of one period in one query (monthly generation:
+        the month's worklogs are read once per batch, not once per application), one result per plan."""
+        if not plans:
+            return []
+        sql, parameters = _engine_query(plans, first_day, last_day, WORKLOG_TOTALS_SQL, WORKLOG_TOTALS_CAPPED_SQL)
         _, rows = self.query_rows(sql, parameters, settings=_TOTALS_SETTINGS)
-        return {
-            bucket: BucketTotals(worklogs, seconds, minutes, tuple(ids), zero_time, missing_issue,
-                                 tuple(unmapped_types), latest)
-            for bucket, worklogs, seconds, minutes, ids, zero_time, missing_issue, unmapped_types, latest in rows
-        }
+        results: list[dict[int, BucketTotals]] = [{} for _ in plans]
+        for app, bucket, worklogs, seconds, minutes, ids, zero_time, missing_issue, unmapped_types, latest in rows:
+            results[app - 1][bucket] = BucketTotals(worklogs, seconds, minutes, tuple(ids), zero_time, missing_issue,
+                                                    tuple(unmapped_types), latest)
+        return results
+
+    def engine_trace(self, plans: Sequence[PrefillPlan], first_day: date,
+                     last_day: date) -> list[list[tuple[Any, ...]]]:
+        """:meth:`worklog_trace` for several applications of one period in one query, one list per plan."""
+        if not plans:
+            return []
+        sql, parameters = _engine_query(plans, first_day, last_day, WORKLOG_TRACE_SQL, WORKLOG_TRACE_CAPPED_SQL)
+        names, rows = self.query_rows(sql, {**parameters, "fee": FEE, "first_line": FIRST_LINE},
+                                      settings=_TOTALS_SETTINGS)
+        if rows and names[1:] != TRACE_COLUMNS:  # the query and the domain drifted apart
+            raise RuntimeError(f"worklog trace query returns {names}, expected ('app', *{TRACE_COLUMNS})")
+        results: list[list[tuple[Any, ...]]] = [[] for _ in plans]
+        for row in rows:
+            results[row[0] - 1].append(row[1:])
+        return results
 
     def contacts(self, customer_key: str) -> list[Contact]:
         rows = self.query(
@@ -206,80 +220,162 @@ SELECT l.worklog_id AS worklog_id, toLowCardinality(l.account_id) AS account_id,
        greatest(l.updated_at, iss.updated_at) AS updated_at
 FROM live AS l
 LEFT JOIN issues AS iss ON iss.issue_key = l.issue_key
-ORDER BY started_at, worklog_id
-"""
+ORDER BY """ + ", ".join(PROCESSING_ORDER) + "\n"
 
-# The prefill preview's query (chalicelib.domain.billing_plan explains the plan it applies): one row per
-# bucket with its totals and worklog ids, instead of one row per worklog.
+# The prefill's engine (chalicelib.domain.billing.engine explains the plan it applies): every live worklog
+# priced by the plan and cut into the portions rule 8 makes, then either totalled per bucket (one row per
+# line or report bucket: the preview, and the totals of a saved draft) or listed portion by portion for the
+# lines (the trace a saved draft keeps). Both SELECTs read the one `parts` chain below, so a saved draft's
+# trace and its totals cannot disagree with each other or with the preview.
+# The rules are decided in Python (billing.engine.plan_prefill, with the rule functions of billing.rules); this SQL
+# only applies the plan's tables and the arithmetic of rules 4, 6 and 8, each marked with its rule number
+# and the Python function that owns it (the differential test tests/integration/test_engine_differential.py
+# holds the two together on random data).
 # * Short-circuit evaluation makes ClickHouse evaluate an if() branch apart from the rest, recomputing
 #   the case number in every branch that reads it (it tripled the query time). So the per-worklog
 #   arithmetic is written without if(): conditions multiply; and it is turned off for the query (nothing
 #   in it relies on a branch not running), which saves another ~10%.
 # * The cumulative sum behind the cap is a window over the whole month (a sort): only when there is a cap.
 # * ids are sorted by (started_at, worklog_id) in the array: the order of groupArray is not guaranteed.
-_WORKLOG_TOTALS_SQL = _LIVE_WORKLOGS_AND_ISSUES + """,
+_PRICED_PARTS = _LIVE_WORKLOGS_AND_ISSUES + """,
 facts AS (
     SELECT l.worklog_id AS worklog_id, l.started_at AS started_at,
+           -- rule 4 (billing.rules.worklog_seconds): Tempo's billable time when set, even 0
            ifNull(l.billable_seconds, l.time_spent_seconds) AS seconds,
+           -- rule 2: a missing issue is NULL here; the plan decides it as type Unknown
            if(empty(iss.issue_key), NULL, toString(iss.issue_type)) AS issue_type,
            if(empty(iss.issue_key), NULL, iss.priority) AS priority,
            greatest(l.updated_at, iss.updated_at) AS updated_at,
-           l.project_key AS project_key, l.account_id AS account_id, l.work_date AS work_date
+           l.project_key AS project_key, l.account_id AS account_id, l.work_date AS work_date,
+           l.issue_key AS issue_key, l.author_name AS author_name,
+           -- the applications of the batch (1-based) whose projects include the worklog's: usually one
+           arrayJoin({project_apps:Array(Array(UInt32))}[indexOf({projects:Array(String)}, l.project_key)]) AS app
     FROM live AS l
     LEFT JOIN issues AS iss ON iss.issue_key = l.issue_key
 ),
 classed AS (
-    SELECT worklog_id, started_at, seconds, issue_type, updated_at,
-           {case_class:Array(UInt32)}[1 + ((((
-               toInt64(indexOf({projects:Array(String)}, project_key)) - 1) * {n_accounts:UInt32}
-               + indexOf({accounts:Array(String)}, account_id)) * {n_types:UInt32}
-               + (issue_type IS NOT NULL) * (indexOf({issue_types:Array(String)}, ifNull(issue_type, '')) + 1))
-                   * {n_priorities:UInt32}
-               + (priority IS NOT NULL) * indexOf({priorities:Array(String)}, ifNull(priority, ''))) * {n_segments:UInt32}
-               + {day_segments:Array(UInt32)}[toDayOfMonth(work_date)]] AS class
+    -- rules 3, 5, 7: the worklog's case (PrefillPlan's numbering, within its application's slice of the
+    -- batch's case table) -> its class, decided in Python
+    SELECT app, worklog_id, started_at, seconds, issue_type, updated_at, work_date, issue_key, author_name,
+           {case_class:Array(UInt32)}[1 + {case_offset:Array(UInt64)}[app] + ((((
+               toInt64(indexOf({app_projects:Array(Array(String))}[app], project_key)) - 1) * {n_accounts:Array(UInt32)}[app]
+               + indexOf({accounts:Array(Array(String))}[app], account_id)) * {n_types:Array(UInt32)}[app]
+               + (issue_type IS NOT NULL) * (indexOf({issue_types:Array(Array(String))}[app], ifNull(issue_type, '')) + 1))
+                   * {n_priorities:Array(UInt32)}[app]
+               + (priority IS NOT NULL) * indexOf({priorities:Array(Array(String))}[app], ifNull(priority, '')))
+                   * {n_segments:Array(UInt32)}[app]
+               + {day_segments:Array(Array(UInt32))}[app][toDayOfMonth(work_date)]] AS class
     FROM facts
 ),
 priced AS (
-    SELECT worklog_id, started_at, seconds, issue_type, updated_at, class,
+    SELECT app, worklog_id, started_at, seconds, issue_type, updated_at, work_date, issue_key, author_name, class,
            {class_left_out:Array(UInt32)}[class] AS left_out,
            {class_increment:Array(UInt32)}[class] AS increment,
+           -- rule 6 (billing.rules.billed_minutes): max(ceil(s / 60 / inc) * inc, minimum); 0 s stays 0;
+           -- a left-out worklog bills nothing
            greatest(intDiv(seconds + 60 * increment - 1, 60 * increment) * increment,
                     {class_minimum:Array(UInt32)}[class]) * (seconds != 0) * (left_out = 0) AS minutes
     FROM classed
 ),
 portions AS (
-    SELECT worklog_id, started_at, seconds, issue_type, updated_at, class, left_out, minutes,
-           {take} AS take, least(seconds, take * 60) AS within_seconds
+    -- rule 8 (billing.caps.split_at): `take` minutes fall within the cap or allowance, in processing order;
+    -- the crossing worklog's raw seconds go to the part within first
+    SELECT app, worklog_id, started_at, seconds, issue_type, updated_at, work_date, issue_key, author_name, class,
+           left_out, minutes, {take} AS take, least(seconds, take * 60) AS within_seconds
     FROM priced
-)
-SELECT bucket, count() AS worklogs, sum(part_seconds) AS bucket_seconds, sum(part_minutes) AS bucket_minutes,
-       arrayMap(x -> x.2, arraySort(groupArrayIf((started_at, worklog_id), bucket != {priced:UInt8}))) AS worklog_ids,
-       countIf(seconds = 0) AS zero_time, countIf(issue_type IS NULL) AS missing_issue,
-       groupUniqArrayIf(assumeNotNull(issue_type),
-                        issue_type IS NOT NULL AND issue_type NOT IN {mapped_issue_types:Array(String)}) AS unmapped_types,
-       max(updated_at) AS latest
-FROM (
-    SELECT worklog_id, started_at, seconds, issue_type, updated_at,
-           tupleElement(part, 1) AS bucket, tupleElement(part, 2) AS part_seconds, tupleElement(part, 3) AS part_minutes
+),
+parts AS (
+    SELECT app, worklog_id, started_at, seconds, issue_type, updated_at, work_date, issue_key, author_name, class,
+           minutes, tupleElement(part, 1) AS bucket, tupleElement(part, 2) AS part_seconds,
+           tupleElement(part, 3) AS part_minutes
     FROM portions
     ARRAY JOIN [
         (toUInt64(left_out + (left_out = 0) * {priced:UInt8}), toUInt64(seconds), toUInt64(minutes)),
         (toUInt64((take > 0) * {class_within:Array(UInt32)}[class]), toUInt64(within_seconds), toUInt64(take)),
         (toUInt64((minutes > take) * {class_beyond:Array(UInt32)}[class]), toUInt64(seconds - within_seconds),
          toUInt64(minutes - take))] AS part
-)
-WHERE bucket != 0
-GROUP BY bucket
-ORDER BY bucket
+    WHERE bucket != 0
+)"""
+_WORKLOG_TOTALS_SQL = _PRICED_PARTS + """
+SELECT app, bucket, count() AS worklogs, sum(part_seconds) AS bucket_seconds, sum(part_minutes) AS bucket_minutes,
+       arrayMap(x -> x.2, arraySort(groupArrayIf(({order}), bucket != {priced:UInt8}))) AS worklog_ids,
+       countIf(seconds = 0) AS zero_time, countIf(issue_type IS NULL) AS missing_issue,
+       groupUniqArrayIf(assumeNotNull(issue_type), issue_type IS NOT NULL
+                        AND NOT has({mapped_issue_types:Array(Array(String))}[app], assumeNotNull(issue_type))) AS unmapped_types,
+       max(updated_at) AS latest
+FROM parts
+GROUP BY app, bucket
+ORDER BY app, bucket
+"""
+# The trace: the portions on the invoice's lines (the fee line and the hourly lines), in processing order.
+_WORKLOG_TRACE_SQL = _PRICED_PARTS + """
+SELECT app, bucket, worklog_id, toLowCardinality(issue_key) AS issue_key,
+       toLowCardinality(author_name) AS author_name, work_date, part_seconds, part_minutes,
+       minutes AS worklog_minutes, class - {class_offset:Array(UInt32)}[app] AS class
+FROM parts
+WHERE bucket = {fee:UInt8} OR bucket >= {first_line:UInt8}
+ORDER BY app, {order}, bucket
 """
 _TOTALS_SETTINGS = {"short_circuit_function_evaluation": "disable"}
 _UNCAPPED_TAKE = "minutes"
 _CAPPED_TAKE = (
-    "least(minutes, toUInt64(greatest({limit:Int64} - toInt64(sum(minutes) OVER ("
-    "ORDER BY started_at, worklog_id ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING)), 0)))"
+    "least(minutes, toUInt64(greatest({limits:Array(Int64)}[app] - toInt64(sum(minutes) OVER ("
+    "PARTITION BY app ORDER BY {order} ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING)), 0)))"
 )
-WORKLOG_TOTALS_SQL = _WORKLOG_TOTALS_SQL.replace("{take}", _UNCAPPED_TAKE)
-WORKLOG_TOTALS_CAPPED_SQL = _WORKLOG_TOTALS_SQL.replace("{take}", _CAPPED_TAKE)
+
+
+# No cap: a limit no month of minutes reaches (an application without one in a batch with capped ones).
+_NO_LIMIT = 2 ** 62
+
+
+def _engine_query(plans: Sequence[PrefillPlan], first_day: date, last_day: date, uncapped: str,
+                  capped: str) -> tuple[str, dict[str, Any]]:
+    """The engine's parameters for a batch of plans of one period: the per-application tables side by side
+    (application ``app`` is 1-based), the case and class tables concatenated with offsets."""
+    projects = list(dict.fromkeys(key for plan in plans for key in plan.projects))
+    project_apps: list[list[int]] = [[] for _ in projects]
+    position = {key: index for index, key in enumerate(projects)}
+    case_class: list[int] = []
+    case_offset: list[int] = []
+    class_offset: list[int] = []
+    tables: dict[str, list[int]] = {"class_left_out": [], "class_increment": [], "class_minimum": [],
+                                    "class_within": [], "class_beyond": []}
+    for app, plan in enumerate(plans, start=1):
+        for key in plan.projects:
+            project_apps[position[key]].append(app)
+        case_offset.append(len(case_class))
+        offset = len(tables["class_left_out"])
+        class_offset.append(offset)
+        case_class.extend(number + offset for number in plan.case_class)
+        for name, column in tables.items():
+            column.extend(getattr(plan, name))
+    parameters = {
+        "projects": projects, "project_apps": project_apps, "first": first_day, "last": last_day,
+        "app_projects": [list(plan.projects) for plan in plans],
+        "accounts": [list(plan.accounts) for plan in plans],
+        "issue_types": [list(plan.issue_types) for plan in plans],
+        "priorities": [list(plan.priorities) for plan in plans],
+        "day_segments": [list(plan.day_segments) for plan in plans],
+        "n_accounts": [plan.dimensions[1] for plan in plans], "n_types": [plan.dimensions[2] for plan in plans],
+        "n_priorities": [plan.dimensions[3] for plan in plans], "n_segments": [plan.dimensions[4] for plan in plans],
+        "case_class": case_class, "case_offset": case_offset, "class_offset": class_offset, **tables,
+        "mapped_issue_types": [list(plan.mapped_issue_types) for plan in plans], "priced": PRICED,
+    }
+    if all(plan.limit_minutes is None for plan in plans):
+        return uncapped, parameters
+    limits = [_NO_LIMIT if plan.limit_minutes is None else plan.limit_minutes for plan in plans]
+    return capped, {**parameters, "limits": limits}
+
+
+def _engine_sql(template: str, take: str) -> str:
+    # Rule 8's order is owned by billing.PROCESSING_ORDER; it is written into the SQL from there.
+    return template.replace("{take}", take).replace("{order}", ", ".join(PROCESSING_ORDER))
+
+
+WORKLOG_TOTALS_SQL = _engine_sql(_WORKLOG_TOTALS_SQL, _UNCAPPED_TAKE)
+WORKLOG_TOTALS_CAPPED_SQL = _engine_sql(_WORKLOG_TOTALS_SQL, _CAPPED_TAKE)
+WORKLOG_TRACE_SQL = _engine_sql(_WORKLOG_TRACE_SQL, _UNCAPPED_TAKE)
+WORKLOG_TRACE_CAPPED_SQL = _engine_sql(_WORKLOG_TRACE_SQL, _CAPPED_TAKE)
 
 
 def connect(url: str) -> Any:

@@ -61,13 +61,18 @@ def applications_to_bill(period: Period, only: str | None = None) -> list[str]:
 def generate_one(application_key: str, period: Period, actor: Principal = SYSTEM,
                  today: date | None = None) -> Outcome:
     from ..adapters import invoice_store
-    from .invoices import compute_prefill, save_prefill
+    from .invoices import compute_prefill
 
     existing = container.current().db.run(
         lambda conn: invoice_store.find_live(conn, application_key, str(period)))
     if existing:
         return Outcome(application_key, EXISTS, existing["id"])
-    prefill = compute_prefill(application_key, period)
+    return _save(application_key, period, compute_prefill(application_key, period), actor, today)
+
+
+def _save(application_key: str, period: Period, prefill, actor: Principal, today: date | None) -> Outcome:
+    from .invoices import save_prefill
+
     if prefill.application.deal_type == "HR" and not prefill.result.has_billable_hours:
         return Outcome(application_key, SKIPPED, reason="HR contract with no billable hours in the period")
     try:
@@ -89,13 +94,60 @@ def attempt(application_key: str, period: Period, actor: Principal = SYSTEM,
         return Outcome(application_key, FAILED, reason=f"{type(exc).__name__}: {exc}")
 
 
+# Applications priced per engine pass in generate_month: the month's worklogs are read once per batch
+# (a month's worklog ids interleave across projects, so every pass reads the whole month), and a batch's
+# traces stay well within the memory of one Lambda (measured in bench/generate.py).
+BATCH = 25
+
+
+def _generate_batch(keys: list[str], period: Period, today: date | None) -> list[Outcome]:
+    """generate_one for each key, with the drafts still to create priced in one engine pass."""
+    from ..adapters import invoice_store
+    from .invoices import compute_prefills
+
+    outcomes: dict[str, Outcome] = {}
+    for key in keys:
+        existing = container.current().db.run(lambda conn, key=key: invoice_store.find_live(conn, key, str(period)))
+        if existing:
+            outcomes[key] = Outcome(key, EXISTS, existing["id"])
+    missing = [key for key in keys if key not in outcomes]
+    for key, prefill in (compute_prefills(missing, period).items() if missing else ()):
+        try:
+            if isinstance(prefill, Exception):
+                raise prefill
+            outcomes[key] = _save(key, period, prefill, SYSTEM, today)
+        except DomainError as exc:
+            outcomes[key] = Outcome(key, FAILED, reason=exc.message)
+        except Exception as exc:  # noqa: BLE001 - reported per application, logged with the stack
+            log.exception("generation failed", extra={"application_key": key, "period": str(period)})
+            outcomes[key] = Outcome(key, FAILED, reason=f"{type(exc).__name__}: {exc}")
+    return [outcomes[key] for key in keys]
+
+
 def generate_month(period: Period, only: str | None = None,
                    progress: Callable[[Iterable[str]], Iterable[str]] = lambda keys: keys,
                    today: date | None = None) -> Summary:
-    """Generate every application's draft; one application's failure never stops the others."""
+    """Generate every application's draft; one application's failure never stops the others (a batch
+    whose engine pass fails is reported failed, application by application)."""
     summary = Summary(str(period))
+    batch: list[str] = []
+
+    def flush() -> None:
+        try:
+            summary.outcomes.extend(_generate_batch(batch, period, today))
+        except DomainError as exc:
+            summary.outcomes.extend(Outcome(key, FAILED, reason=exc.message) for key in batch)
+        except Exception as exc:  # noqa: BLE001 - reported per application, logged with the stack
+            log.exception("generation failed", extra={"applications": batch, "period": str(period)})
+            summary.outcomes.extend(Outcome(key, FAILED, reason=f"{type(exc).__name__}: {exc}") for key in batch)
+        batch.clear()
+
     for key in progress(applications_to_bill(period, only)):
-        summary.outcomes.append(attempt(key, period, today=today))
+        batch.append(key)
+        if len(batch) == BATCH:
+            flush()
+    if batch:
+        flush()
     return summary
 
 

@@ -1,17 +1,16 @@
 """Invoices: prefill previews, saving drafts, reading them back (DESIGN §3, §8)."""
 from __future__ import annotations
 
-import gc
 from dataclasses import asdict, dataclass
 from datetime import timedelta
-from typing import Any, Mapping
+from typing import Any, Mapping, Sequence
 
 from .. import schemas
 from ..domain.access import Principal, authorize
-from ..domain.billing import DraftResult, Period, compute_draft
-from ..domain.billing_plan import draft_from_totals, plan_prefill
+from ..domain.billing import DraftResult, Period
+from ..domain.billing.engine import draft_from_totals, plan_prefill, traces_from_rows
 from ..domain.cdm import Application, Customer
-from ..domain.errors import NotFound
+from ..domain.errors import DomainError, NotFound
 from . import container
 
 EVENT_CREATED = "created"
@@ -36,49 +35,53 @@ def _period_and_key(body: Any) -> tuple[str, Period]:
 def compute_prefill(application_key: str, period: Period, *, with_trace: bool = True) -> Prefill:
     """Read ClickHouse (application, worklogs, customer) and PostgreSQL (rules), apply the rules.
 
-    ``with_trace=False`` (the preview) lets ClickHouse price and total the worklogs (billing_plan): the
-    same draft with empty line traces, without bringing every worklog into Python."""
+    One path for the preview, a saved draft and monthly generation (domain/billing/engine.py): the rules
+    are decided per case in Python and applied to every worklog in ClickHouse, which returns the totals
+    and, ``with_trace`` (what a saved draft keeps), the portions behind each line from the same query
+    chain. A batch of one of :func:`compute_prefills`."""
+    found = compute_prefills([application_key], period, with_trace=with_trace)[application_key]
+    if isinstance(found, Exception):
+        raise found
+    return found
+
+
+def compute_prefills(application_keys: Sequence[str], period: Period, *,
+                     with_trace: bool = True) -> dict[str, Prefill | DomainError | ValueError]:
+    """:func:`compute_prefill` for several applications of one month, their worklogs priced in one pass
+    of the engine. An application that cannot be planned (unknown, not billable in the month) gets its
+    error instead of a prefill and leaves the others alone; ClickHouse being unavailable raises."""
     from .billing_config import load_billing_configuration
 
     c = container.current()
     reader = c.clickhouse
-    application = reader.application(application_key)
-    if application is None:
-        raise NotFound(f"no application {application_key!r}", details={"application_key": application_key})
-    config = load_billing_configuration(c.db, application_key, period.first_day, period.last_day)
-    if not with_trace:
-        plan = plan_prefill(application, period, rules=config.rules, classifications=config.classifications,
-                            exclusions=config.exclusions, settings=config.settings)
-        if plan is not None:
-            result = draft_from_totals(
-                application, period, plan, reader.worklog_totals(plan, period.first_day, period.last_day),
-                settings=config.settings, data_as_of=application.updated_at)
-            return Prefill(application, reader.customer(application.customer_key), result,
-                           config.payment_terms_days, config.resident_issue_date)
-    active = application.is_active_between(period.first_day, period.last_day)
-    # Reading and pricing a month allocate a few objects per worklog (hundreds of thousands in the largest
-    # application-month), all alive until the draft is built. CPython's cyclic collector would walk them,
-    # and the rest of the heap, dozens of times meanwhile with nothing to free: that cost more than the
-    # rules. So it is paused here (reference counting still frees memory) and resumed once the facts are
-    # gone. Resumed only by whoever paused it, so concurrent prefills cannot leave it off.
-    resume_gc = gc.isenabled()
-    if resume_gc:
-        gc.disable()
-    try:
-        # The facts go straight in, not through a local: they are freed before the collector resumes.
-        result = compute_draft(
-            application, period,
-            reader.worklog_facts(application.jira_project_keys, period.first_day, period.last_day,
-                                 as_facts=True) if active else [],
-            rules=config.rules, classifications=config.classifications, exclusions=config.exclusions,
-            settings=config.settings, data_as_of=application.updated_at,
-        )
-    finally:
-        if resume_gc:
-            gc.enable()
-    customer = reader.customer(application.customer_key)
-    return Prefill(application, customer, result, config.payment_terms_days, config.resident_issue_date)
-
+    applications = {a.application_key: a for a in reader.applications(list(dict.fromkeys(application_keys)))}
+    results: dict[str, Prefill | DomainError | ValueError] = {}
+    planned = []
+    for key in dict.fromkeys(application_keys):
+        application = applications.get(key)
+        try:
+            if application is None:
+                raise NotFound(f"no application {key!r}", details={"application_key": key})
+            config = load_billing_configuration(c.db, key, period.first_day, period.last_day)
+            plan = plan_prefill(application, period, rules=config.rules, classifications=config.classifications,
+                                exclusions=config.exclusions, settings=config.settings)
+        except (DomainError, ValueError) as exc:
+            results[key] = exc
+            continue
+        planned.append((application, config, plan))
+    plans = [plan for _, _, plan in planned]
+    totals = reader.engine_totals(plans, period.first_day, period.last_day)
+    trace_rows = (reader.engine_trace(plans, period.first_day, period.last_day) if with_trace
+                  else [None] * len(plans))
+    customers = reader.customers({application.customer_key for application, _, _ in planned}) if planned else {}
+    for (application, config, plan), found, rows in zip(planned, totals, trace_rows):
+        result = draft_from_totals(
+            application, period, plan, found, traces=traces_from_rows(plan, rows) if rows is not None else None,
+            settings=config.settings, data_as_of=application.updated_at)
+        results[application.application_key] = Prefill(
+            application, customers.get(application.customer_key), result, config.payment_terms_days,
+            config.resident_issue_date)
+    return results
 
 
 def customer_view(customer: Customer | None) -> dict[str, Any] | None:

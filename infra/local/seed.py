@@ -44,8 +44,8 @@ WINDOW_MONTHS = 12  # worklogs cover the 12 calendar months before `today`'s mon
 DEMO_TAG = "demo:"  # PostgreSQL rows owned by the seed carry this prefix in note/reason
 STAGING_DB = "_demo_seed"
 
-__all__ = ["seed_clickhouse", "seed_postgres", "seed_demo", "build_model", "main", "DEFAULT_SEED",
-           "DEFAULT_TODAY"]
+__all__ = ["seed_clickhouse", "seed_application_scale", "seed_postgres", "seed_demo", "build_model", "main",
+           "DEFAULT_SEED", "DEFAULT_TODAY"]
 
 
 # ------------------------------------------------------------------------------------------------
@@ -1146,6 +1146,107 @@ def seed_clickhouse(url: str, *, scale: int = 1, seed: int = DEFAULT_SEED,
     return counts
 
 
+# ------------------------------------------------------------------------------------------------
+# Applications scale: many synthetic contracts in one month, on top of the demo data (bench/generate.py)
+# ------------------------------------------------------------------------------------------------
+
+SYNTHETIC_PREFIX = "SYN"
+_SYNTHETIC_ID_BASE = 5_000_000_000  # far above the demo worklog ids
+_SYNTHETIC_ISSUES = 60  # per synthetic project
+_SYNTHETIC_PEOPLE = 15  # per synthetic project
+
+_SYNTHETIC_ISSUES_SQL = """
+INSERT INTO jira.jira_issues (issue_key, project_key, issue_type, priority, summary, status, epic_key, labels,
+                              updated_at)
+SELECT concat(project_key, '-', toString(n % {issues} + 1)), project_key,
+       ['Task', 'Story', 'Bug', 'Incident', 'Support', 'Consulting', 'Spike'][1 + cityHash64({seed}, n, 1) % 7],
+       [NULL, 'Highest', 'High', 'Medium', 'Low'][1 + cityHash64({seed}, n, 2) % 5],
+       'Synthetic issue', 'Open', NULL, [], toDateTime('{sync}')
+FROM (SELECT number AS n, concat('{prefix}', leftPad(toString(intDiv(number, {issues})), 4, '0')) AS project_key
+      FROM numbers({apps} * {issues}))
+"""
+
+# Same shape as the demo worklogs: 5% re-synced (an older version with another duration), 1% deleted
+# afterwards, 10% NULL and 4% zero billable seconds; ids grow with nothing in particular.
+_SYNTHETIC_WORKLOGS_SQL = """
+INSERT INTO tempo.worklogs_flat
+    (worklog_id, issue_key, project_key, account_id, author_name, started_at, work_date,
+     time_spent_seconds, billable_seconds, description, is_deleted, updated_at)
+SELECT worklog_id, issue_key, project_key, account_id, author_name, started_at, work_date,
+       if(version = 1, toUInt32(spent + 600), spent), if(version = 1, toNullable(toUInt32(spent + 600)), billable),
+       '', toUInt8(version = 2),
+       multiIf(version = 0, updated, version = 1, updated - 86400, updated + 3600)
+FROM (
+    SELECT {id_base} + number AS worklog_id,
+           number % {apps} AS a,
+           concat('{prefix}', leftPad(toString(a), 4, '0')) AS project_key,
+           concat(project_key, '-', toString(1 + cityHash64({seed}, worklog_id, 1) % {issues})) AS issue_key,
+           cityHash64({seed}, worklog_id, 2) % {people} AS person,
+           concat('syn-', toString(a), '-', toString(person)) AS account_id,
+           concat('Synthetic person ', toString(a), '/', toString(person)) AS author_name,
+           toDate('{first}') + cityHash64({seed}, worklog_id, 3) % {days} AS work_date,
+           toDateTime(work_date) + 8 * 3600 + cityHash64({seed}, worklog_id, 4) % 36000 AS started_at,
+           toUInt32(120 + cityHash64({seed}, worklog_id, 5) % 7200) AS spent,
+           cityHash64({seed}, worklog_id, 6) % 100 AS b,
+           multiIf(b < 10, CAST(NULL AS Nullable(UInt32)), b < 14, toNullable(toUInt32(0)), toNullable(spent)) AS billable,
+           cityHash64({seed}, worklog_id, 7) % 100 < 5 AS resynced,
+           cityHash64({seed}, worklog_id, 8) % 100 < 1 AS deleted,
+           toDateTime('{sync}') + cityHash64({seed}, worklog_id, 9) % 86400 AS updated
+    FROM numbers({worklogs})
+)
+ARRAY JOIN arrayConcat([0], if(resynced, [1], []), if(deleted, [2], [])) AS version
+"""
+
+
+def seed_application_scale(url: str, period_first: date, *, applications: int, worklogs: int,
+                           seed: int = DEFAULT_SEED) -> dict[str, Any]:
+    """Add synthetic contracts to the seeded demo data so that ``applications`` contracts are active in
+    the month starting ``period_first`` and ``worklogs`` worklogs (distinct ids, deleted ones included)
+    fall in it. HR (every other one with an hours limit), SUP and FP in turn, one project each, with
+    the demo customers. Run after :func:`seed_clickhouse`; deterministic for the same arguments."""
+    client = admin_client(url)
+    last = month_end(period_first)
+    active = client.query(
+        "SELECT count() FROM cdm.jira_applications FINAL WHERE status = 'active' "
+        "AND start_date <= {last:Date} AND (end_date IS NULL OR end_date >= {first:Date})",
+        parameters={"first": period_first, "last": last}).result_rows[0][0]
+    existing = client.query(
+        "SELECT uniqExact(worklog_id) FROM tempo.worklogs_flat WHERE work_date BETWEEN {first:Date} AND {last:Date}",
+        parameters={"first": period_first, "last": last}).result_rows[0][0]
+    apps, extra = max(0, applications - active), max(0, worklogs - existing)
+    customers = [row[0] for row in client.query(
+        "SELECT DISTINCT customer_key FROM cdm.jira_customers ORDER BY customer_key").result_rows]
+    sync = datetime.combine(last + timedelta(days=1), datetime.min.time()) + timedelta(hours=3)
+    rows = []
+    for a in range(apps):
+        deal = ("HR", "SUP", "FP")[a % 3]
+        hourly = Decimal(30 + a % 25).quantize(Decimal("0.01"))
+        hours = extra * 1.05 / max(1, apps)  # what a contract logs in the month (mean 62 minutes a worklog)
+        rows.append({
+            "application_key": f"{SYNTHETIC_PREFIX}{a:04d}-{deal}", "customer_key": customers[a % len(customers)],
+            "title": f"Synthetic contract {a}", "deal_type": deal, "status": "active", "currency": "USD",
+            "hourly_rate": hourly,
+            "monthly_fee": (hourly * 100).quantize(Decimal("0.01")) if deal == "SUP" else None,
+            "included_hours": Decimal(int(hours * 0.8)).quantize(Decimal("0.01")) if deal == "SUP" else None,
+            "fixed_amount": (hourly * 1000).quantize(Decimal("0.01")) if deal == "FP" else None,
+            "hours_limit": int(hours * 0.9) if deal == "HR" and a % 2 else None,
+            "min_billable_minutes": 15 if a % 4 == 0 else None, "vat_rate": Decimal("12.00"),
+            "jira_project_keys": [f"{SYNTHETIC_PREFIX}{a:04d}"], "contract_number": f"PRX-C-SYN/{a:04d}",
+            "contract_date": date(2024, 12, 20), "start_date": date(2025, 1, 1), "end_date": None,
+            "updated_at": sync - timedelta(days=40),
+        })
+    _insert_rows(client, "cdm.jira_applications", rows)
+    values = {"seed": int(seed), "prefix": SYNTHETIC_PREFIX, "apps": apps, "issues": _SYNTHETIC_ISSUES,
+              "people": _SYNTHETIC_PEOPLE, "id_base": _SYNTHETIC_ID_BASE, "worklogs": extra,
+              "first": period_first.isoformat(), "days": (last - period_first).days + 1,
+              "sync": sync.isoformat(sep=" ")}
+    if apps:
+        client.command(_SYNTHETIC_ISSUES_SQL.format(**values), settings=_ONE_PART)
+        client.command(_SYNTHETIC_WORKLOGS_SQL.format(**values), settings=_ONE_PART)
+    return {"period_first": period_first.isoformat(), "applications_active": active + apps,
+            "synthetic_applications": apps, "worklogs_in_month": existing + (extra if apps else 0)}
+
+
 def _insert_rows(client: Any, table: str, rows: list[dict[str, Any]]) -> None:
     if not rows:
         return
@@ -1422,6 +1523,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED)
     parser.add_argument("--today", type=date.fromisoformat, default=DEFAULT_TODAY)
     parser.add_argument("--clickhouse-only", action="store_true", help="leave PostgreSQL alone")
+    parser.add_argument("--applications", type=int, default=0,
+                        help="with --month: synthetic contracts up to this many active in the month")
+    parser.add_argument("--worklogs", type=int, default=0, help="with --applications: worklogs in the month")
+    parser.add_argument("--month", type=date.fromisoformat, default=date(2026, 10, 1),
+                        help="first day of the month --applications fills")
     args = parser.parse_args(argv)
 
     from .stack import embedded_clickhouse_url, embedded_postgres
@@ -1433,6 +1539,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     else:
         dsn = os.environ.get("DATABASE_URL") or embedded_postgres()
         summary = seed_demo(url, dsn, args.scale, seed=args.seed, today=args.today)
+    if args.applications:
+        summary["applications_scale"] = seed_application_scale(
+            url, args.month, applications=args.applications, worklogs=args.worklogs, seed=args.seed)
     json.dump(summary, sys.stdout, indent=2, default=str)
     sys.stdout.write("\n")
     return 0

@@ -102,12 +102,12 @@ def test_clickhouse_timeout_is_503(api, tokens, container):
     from chalicelib.adapters.clickhouse import ClickHouseReader
 
     class SlowReader(ClickHouseReader):
-        def worklog_facts(self, *args, **kwargs):
+        def engine_totals(self, *args, **kwargs):
             # A real engine timeout: max_execution_time of 1 s against a query that runs longer.
             self.max_execution_time = 1
             return self.query("SELECT count() FROM numbers(1000000000000) WHERE rand() = 0")
 
-        worklog_totals = worklog_facts  # the preview's query (priced and totalled in ClickHouse)
+        engine_trace = engine_totals  # every prefill's queries (priced and totalled in ClickHouse)
 
     container._clickhouse = SlowReader(container.settings.clickhouse_url)
     status, data, _ = api.call("POST", "/api/invoices/prefill", {"application_key": "TAPP-HR", "period": "2026-10"},

@@ -37,17 +37,35 @@ def test_hr_without_billable_hours_is_skipped(container):
 def test_one_failure_does_not_stop_the_others(container, monkeypatch):
     from chalicelib.services import invoices
 
-    real = invoices.compute_prefill
+    real = invoices.save_prefill
 
-    def flaky(key, period):
+    def flaky(actor, key, period, **kwargs):
         if key == "TAPP-HR":
             raise RuntimeError("boom")
-        return real(key, period)
+        return real(actor, key, period, **kwargs)
 
-    monkeypatch.setattr(invoices, "compute_prefill", flaky)
+    # The month's drafts are priced in one engine pass (generation.BATCH); saving one may still fail.
+    monkeypatch.setattr(invoices, "save_prefill", flaky)
     summary = generation.generate_month(OCT).to_dict()
     assert summary["created"] == 2
     assert summary["failed"] == [{"application_key": "TAPP-HR", "reason": "RuntimeError: boom"}]
+
+
+def test_an_application_the_engine_cannot_plan_fails_alone(container, monkeypatch):
+    from chalicelib.services import invoices
+
+    real = invoices.plan_prefill
+
+    def refuse(application, period, **kwargs):
+        if application.application_key == "TAPP-HR":
+            raise ValueError("project THR: unknown classification 'secret'")
+        return real(application, period, **kwargs)
+
+    monkeypatch.setattr(invoices, "plan_prefill", refuse)
+    summary = generation.generate_month(OCT).to_dict()
+    assert summary["created"] == 2
+    assert summary["failed"] == [{"application_key": "TAPP-HR",
+                                  "reason": "ValueError: project THR: unknown classification 'secret'"}]
 
 
 def _sqs_event(*bodies):

@@ -1,6 +1,7 @@
-"""The preview priced and totalled in ClickHouse (billing_plan) against the per-worklog reference
+"""The engine (billing.engine: priced and totalled in ClickHouse) against the per-worklog reference
 (compute_draft on every worklog fact), on the demo dataset: every application of a month, equal in every
-line, amount, worklog id list, left-out bucket, warning and total; only the line traces are left out."""
+line, amount, worklog id list, left-out bucket, warning and total; the preview without line traces, the
+saved draft's computation with them, entry by entry. (Random data: test_engine_differential.py.)"""
 from __future__ import annotations
 
 from collections import Counter
@@ -11,7 +12,7 @@ from decimal import Decimal
 import pytest
 
 from chalicelib.domain.billing import OVER_LIMIT, Period, compute_draft
-from chalicelib.domain.billing_plan import draft_from_totals, plan_prefill
+from chalicelib.domain.billing.engine import draft_from_totals, plan_prefill
 from chalicelib.domain.errors import ValidationFailed
 from chalicelib.services.billing_config import load_billing_configuration
 from chalicelib.services.invoices import compute_prefill
@@ -78,8 +79,9 @@ def _compare_every_application(container, period) -> Counter:
                                  data_as_of=application.updated_at)
         expected = _untraced(reference)
         assert fast == expected, application.application_key
-        # The service takes the same path for a preview (and the per-worklog one, traced, otherwise).
+        # The service takes the same path for a preview, and for a saved draft with its trace.
         assert compute_prefill(application.application_key, period, with_trace=False).result == expected
+        assert compute_prefill(application.application_key, period).result == reference
         # What the comparison covered, so that a dataset change cannot hollow the test out.
         exercised[application.deal_type] += 1
         exercised["lines"] += len(fast.lines)
@@ -145,12 +147,10 @@ def test_a_month_with_no_worklogs_and_an_inactive_contract(demo):
     assert exercised["lines"] >= exercised["SUP"] + exercised["FP"]  # the fee lines, with nothing behind them
 
 
-def test_too_many_cases_fall_back_to_the_per_worklog_path(demo, monkeypatch):
-    from chalicelib.domain import billing_plan
-
-    application = demo.clickhouse.application("MRDP-HR")
-    monkeypatch.setattr(billing_plan, "MAX_CASES", 1)
-    assert plan_prefill(application, OCT) is None
-    traced = compute_prefill("MRDP-HR", OCT, with_trace=False).result
-    assert any(line.trace for line in traced.lines)  # it was priced worklog by worklog
+def test_a_saved_draft_keeps_the_engine_trace(demo):
+    traced = compute_prefill("MRDP-HR", OCT).result
+    assert all(line.trace for line in traced.lines)
     assert traced.total > Decimal(0) and traced.data_as_of.date() >= date(2026, 10, 1)
+    # Every traced portion is on exactly one line and adds up to the line's billed minutes.
+    for line in traced.lines:
+        assert sum(entry.billed_minutes for entry in line.trace) == line.billed_minutes

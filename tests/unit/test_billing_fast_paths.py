@@ -22,6 +22,7 @@ from chalicelib.domain.billing import (
     compute_draft,
 )
 from chalicelib.domain.cdm import Application
+from chalicelib.domain.money import quantize
 
 OCT = Period(2026, 10)
 DAYS = [date(2026, 10, 1) + timedelta(days=i) for i in range(31)]
@@ -118,8 +119,8 @@ def test_period_bounds_are_cached_without_changing_equality():
 
 def test_raw_minutes_are_the_decimal_division_rounded_half_up():
     for seconds in [*range(0, 7300), 86399, 86400, 123456789, 10**15 + 7]:
-        expected = billing.quantize(D(seconds) / 60)
-        got = billing._raw_minutes(seconds)
+        expected = quantize(D(seconds) / 60)
+        got = billing.raw_minutes_of(seconds)
         assert (got, str(got)) == (expected, str(expected)), seconds
 
 
@@ -133,7 +134,7 @@ def test_memoised_rules_decide_like_the_rule_functions(seed):
     rules, exclusions = random_rules(rnd), random_exclusions(rnd)
     classifications = rnd.choice([{}, {"OPS": "overhead"}, {"PRJ": "internal"}])
     settings = BillingSettings(rounding_increment_minutes=rnd.choice([1, 5]))
-    decide = billing._PeriodRules(app, OCT, rules, classifications, exclusions, settings)
+    decide = billing.PeriodRules(app, OCT, rules, classifications, exclusions, settings)
     for worklog_id in range(60):
         fact = random_fact(rnd, worklog_id)
         reason = billing.left_out_reason(fact, "APP", classifications, exclusions)
@@ -149,9 +150,9 @@ def test_rules_depend_on_the_date_only_when_a_range_ends_inside_the_month():
     settings = BillingSettings()
     whole = [RateRule(1, multiplier=D("2"), effective_from=date(2026, 1, 1)),
              RateRule(2, multiplier=D("3"), effective_to=date(2026, 9, 30))]  # misses October
-    assert not billing._PeriodRules(make_app(), OCT, whole, {}, [], settings)._by_date
+    assert not billing.PeriodRules(make_app(), OCT, whole, {}, [], settings)._by_date
     partial = [RateRule(1, multiplier=D("2"), effective_from=date(2026, 10, 16))]
-    decide = billing._PeriodRules(make_app(), OCT, partial, {}, [], settings)
+    decide = billing.PeriodRules(make_app(), OCT, partial, {}, [], settings)
     assert decide._by_date
     early, late = (random_fact(random.Random(3), i) for i in (1, 2))
     early = dataclasses.replace(early, work_date=date(2026, 10, 15), project_key="PRJ", account_id="acc-1",
@@ -159,7 +160,7 @@ def test_rules_depend_on_the_date_only_when_a_range_ends_inside_the_month():
     late = dataclasses.replace(early, worklog_id=2, work_date=date(2026, 10, 16))
     assert decide(early)[1].multiplier == D("1.0000") and decide(late)[1].multiplier == D("2.0000")
     other_app = [EmployeeExclusion(1, "acc-1", application_key="OTHER", effective_from=date(2026, 10, 10))]
-    assert not billing._PeriodRules(make_app(), OCT, [], {}, other_app, settings)._by_date
+    assert not billing.PeriodRules(make_app(), OCT, [], {}, other_app, settings)._by_date
 
 
 # ------------------------------------------------------------------------------------------ tallies, order

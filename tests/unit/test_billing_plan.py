@@ -1,4 +1,4 @@
-"""billing_plan: a worklog's case, looked up as ClickHouse does, gets the decision compute_draft makes."""
+"""billing.engine: a worklog's case, looked up as ClickHouse does, gets the decision compute_draft makes."""
 from __future__ import annotations
 
 import random
@@ -7,10 +7,10 @@ from decimal import Decimal as D
 
 import pytest
 
-from chalicelib.domain import billing_plan
+from chalicelib.domain.billing import engine as billing_plan
 from chalicelib.domain.billing import (BillingSettings, EmployeeExclusion, Period, RateRule, WorklogFact,
-                                       _PeriodRules)
-from chalicelib.domain.billing_plan import CLASSIFIED, EXCLUDED, FEE, NOWHERE, OVER, plan_prefill
+                                       PeriodRules)
+from chalicelib.domain.billing.engine import CLASSIFIED, EXCLUDED, FEE, NOWHERE, OVER, plan_prefill
 from chalicelib.domain.errors import ValidationFailed
 from tests.unit.builders import make_app
 
@@ -67,7 +67,7 @@ def test_every_worklog_gets_the_decision_of_its_case(seed, deal_type):
     settings = BillingSettings(rounding_increment_minutes=rnd.choice([1, 5]))
     plan = plan_prefill(app, OCT, rules=rules, classifications=classifications, exclusions=exclusions,
                         settings=settings)
-    decide = _PeriodRules(app, OCT, rules, classifications, exclusions, settings)
+    decide = PeriodRules(app, OCT, rules, classifications, exclusions, settings)
     line_of = {key: bucket for bucket, key in plan.line_keys.items()}
     for n in range(300):
         fact = WorklogFact(n, rnd.choice(ACCOUNTS), "Ann", rnd.choice(["PRJ", "OPS"]), "PRJ-1",
@@ -113,8 +113,9 @@ def test_contracts_that_cannot_be_billed_are_refused_before_any_query():
         plan_prefill(make_app(deal_type="SUP"), OCT)  # no monthly fee
 
 
-def test_what_the_per_worklog_path_must_judge_is_left_to_it(monkeypatch):
-    # An unknown classification fails only when a worklog meets it, so the plan does not decide it.
-    assert plan_prefill(make_app(), OCT, classifications={"PRJ": "secret"}) is None
-    monkeypatch.setattr(billing_plan, "MAX_CASES", 5)
-    assert plan_prefill(make_app(), OCT) is None
+def test_a_configuration_the_database_forbids_is_refused_by_the_plan():
+    # The CHECK constraints of migration 000003 keep these out; were one to slip in, nothing is priced.
+    with pytest.raises(ValueError, match="classification"):
+        plan_prefill(make_app(), OCT, classifications={"PRJ": "secret"})
+    with pytest.raises(ValueError, match="increment"):
+        plan_prefill(make_app(), OCT, rules=[RateRule(id=1, rounding_increment_minutes=0)])

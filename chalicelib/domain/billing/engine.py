@@ -1,19 +1,22 @@
-"""The prefill computed from totals: rules decided per case here, applied per worklog by the database.
+"""The billing engine: rules decided per case here, applied to every worklog by ClickHouse.
 
-:func:`compute_draft` takes every worklog of the month (45,000 in the largest application-month of the
-demo data) and builds a few objects for each. For a preview that is most of the time spent, although the
-rules only ever look at a handful of attributes. So the work is split:
+:func:`compute_draft` (``reference``) takes every worklog of the month (45,000 in the largest
+application-month of the demo data) into Python and builds a few objects for each, although the rules
+only ever look at a handful of attributes. The engine splits the work instead:
 
 1. :func:`plan_prefill` decides rules 3, 5, 6 and 7 once per *case* — every combination of the attributes
    they read — with the very functions :func:`compute_draft` uses, and turns the answers into small
    lookup tables (:class:`PrefillPlan`).
 2. The reader applies them to each worklog inside ClickHouse (billed minutes, the rule-8 cap or
    allowance in ``(started_at, worklog_id)`` order, the crossing worklog split) and returns one
-   :class:`BucketTotals` per line or report bucket, worklog ids included.
+   :class:`BucketTotals` per line or report bucket, worklog ids included — for one application or for a
+   batch of them (monthly generation), each with its own plan.
 3. :func:`draft_from_totals` prices those totals with the functions :func:`compute_draft` ends with.
+   For a saved draft the same query chain also lists the portions behind each line (the trace), which
+   :func:`draft_from_totals` checks against the totals and keeps on the lines.
 
-The result equals :func:`compute_draft`'s in everything but the per-worklog trace, which is left empty:
-the preview does not show it; saving a draft, which keeps it, takes the per-worklog path.
+This is the one path every invoice takes (preview, saved draft, monthly generation); the result equals
+:func:`compute_draft`'s, which is kept as the per-worklog reference the differential tests compare with.
 
 Why a case needs so few values: the rules compare a worklog's attributes only for equality with values
 the configuration names (rate rules' account, issue type and priority; exclusions' account; the
@@ -28,17 +31,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from itertools import product
-from typing import Mapping, NamedTuple
+from typing import Iterable, Mapping, NamedTuple
 
-# billing_plan is the other half of billing: it decides with billing's own per-period rules.
-from .billing import (
-    BILLABLE, CLASSIFICATIONS, CLASSIFIED_PROJECTS, EXCLUDED_EMPLOYEES, FIXED_PRICE, FP, HR, LEFT_OUT_KEYS,
-    OVER_LIMIT, RETAINER, SUP, UNIT_FIXED, UNIT_MONTH, UNKNOWN_ISSUE_TYPE, BillingSettings, DraftResult,
-    EmployeeExclusion, HoursTally, LineSummary, Period, RateRule, WorkNotes, WorklogFact, _PeriodRules,
-    _whole_minutes, allowance_minutes, assemble_draft, ensure_billable_contract, fixed_price_description,
-    price_fee_line, price_hourly_lines,
-)
-from .cdm import Application
+from ..cdm import Application
+from .caps import allowance_minutes
+from .inputs import (BILLABLE, CLASSIFICATIONS, CLASSIFIED_PROJECTS, EXCLUDED_EMPLOYEES, FIXED_PRICE, FP, HR,
+                     LEFT_OUT_KEYS, OVER_LIMIT, RETAINER, SUP, UNIT_FIXED, UNIT_MONTH, UNKNOWN_ISSUE_TYPE,
+                     BillingSettings, EmployeeExclusion, RateRule, WorklogFact)
+from .lines import (LineSummary, TraceEntry, fixed_price_description, price_fee_line, price_hourly_lines,
+                    raw_minutes_of, whole_minutes)
+from .period import Period
+from .results import DraftResult, HoursTally, WorkNotes, assemble_draft
+from .rules import PeriodRules, ensure_billable_contract
 
 # Buckets a worklog's time is totalled in. Every worklog counted in the period lands in exactly one of
 # PRICED, CLASSIFIED and EXCLUDED; a priced one's billed minutes also land in up to two of FEE, OVER and
@@ -53,11 +57,14 @@ FIRST_LINE = 6
 
 _LEFT_OUT_BUCKET = {CLASSIFIED_PROJECTS: CLASSIFIED, EXCLUDED_EMPLOYEES: EXCLUDED}
 
-# Beyond this many cases (a configuration naming many accounts, types and priorities with dates inside
-# the month) the lookup table costs ClickHouse more than it saves (measured: ~35 µs a case, to parse and
-# look up, and ~8 µs a case to decide here): the caller prices worklog by worklog instead. The demo
-# configuration has 162 cases in its largest application.
-MAX_CASES = 1024
+# The columns of a trace row (the reader's trace query), in order.
+TRACE_COLUMNS = ("bucket", "worklog_id", "issue_key", "author_name", "work_date", "part_seconds", "part_minutes",
+                 "worklog_minutes", "class")
+
+# Cost of the case table (measured: ~35 µs a case for ClickHouse to parse and look up, ~8 µs a case to
+# decide here): the demo configuration has 162 cases in its largest application; a configuration naming
+# many accounts, types and priorities with dates inside the month can reach tens of thousands, which
+# costs a second or so but is still priced by the same engine (there is no second path to fall back to).
 
 
 class BucketTotals(NamedTuple):
@@ -87,8 +94,8 @@ class PrefillPlan:
 
     with A, T, P, S the number of values each can take. ``case_class[case]`` is the case's class (1-based);
     the ``class_*`` tables give, per class, its left-out bucket (0 when priced), rounding increment,
-    minimum billable minutes, and the buckets of the part within and the part beyond ``limit_minutes``
-    (None: no cap, everything is within)."""
+    minimum billable minutes, the buckets of the part within and the part beyond ``limit_minutes``
+    (None: no cap, everything is within), and the rate rule that won (for the trace)."""
 
     projects: tuple[str, ...]
     accounts: tuple[str, ...]
@@ -102,6 +109,7 @@ class PrefillPlan:
     class_minimum: tuple[int, ...]
     class_within: tuple[int, ...]
     class_beyond: tuple[int, ...]
+    class_rule: tuple[int | None, ...]
     limit_minutes: int | None
     mapped_issue_types: tuple[str, ...]
     line_keys: Mapping[int, tuple]  # hourly line bucket -> (category, rate, multiplier)
@@ -120,17 +128,19 @@ def plan_prefill(
     classifications: Mapping[str, str] | None = None,
     exclusions: tuple[EmployeeExclusion, ...] = (),
     settings: BillingSettings | None = None,
-) -> PrefillPlan | None:
+) -> PrefillPlan:
     """Decide every case of the application-month. Raises what :func:`compute_draft` raises for the
-    contract (422); None when the per-worklog path should price it instead (too many cases, or a
-    configuration :func:`compute_draft` rejects only once a worklog meets it)."""
+    contract (422), and ``ValueError`` for a configuration the database's constraints forbid (an unknown
+    classification, an increment below 1 or a negative minimum), which :func:`compute_draft` would
+    refuse as soon as a worklog met it."""
     settings = settings or BillingSettings()
     classifications = classifications or {}
     ensure_billable_contract(application, period)
     projects = tuple(dict.fromkeys(application.jira_project_keys))
-    if any(classifications.get(key, BILLABLE) not in CLASSIFICATIONS for key in projects):
-        return None
-    decide = _PeriodRules(application, period, rules, classifications, exclusions, settings)
+    for key in projects:
+        if classifications.get(key, BILLABLE) not in CLASSIFICATIONS:
+            raise ValueError(f"project {key}: unknown classification {classifications[key]!r}")
+    decide = PeriodRules(application, period, rules, classifications, exclusions, settings)
     in_force_rules, in_force_exclusions = decide.rules, decide.exclusions
     accounts = tuple(sorted({r.account_id for r in in_force_rules if r.account_id is not None}
                             | {x.account_id for x in in_force_exclusions}))
@@ -146,13 +156,12 @@ def plan_prefill(
     account_values = (None, *accounts)
     type_values = (None, other_type, *issue_types)
     priority_values = (None, *priorities)
-    if len(projects) * len(account_values) * len(type_values) * len(priority_values) * len(segment_days) > MAX_CASES:
-        return None
 
     limit = _limit_minutes(application)
     classes: dict[tuple, int] = {}
     line_buckets: dict[tuple, int] = {}
     class_rows: list[tuple[int, int, int, int, int]] = []
+    class_rule: list[int | None] = []
     case_class: list[int] = []
     for project, account, issue_type, priority, day in product(
             projects, account_values, type_values, priority_values, segment_days):
@@ -164,16 +173,17 @@ def plan_prefill(
         if number is None:
             number = classes[outcome] = len(classes) + 1
             class_rows.append(_class_row(application, reason, terms, category, line_buckets))
+            class_rule.append(terms.rule_id if terms is not None else None)
         case_class.append(number)
     if any(inc < 1 or minimum < 0 for _, inc, minimum, _, _ in class_rows):
-        return None  # billed_minutes refuses these: let the per-worklog path say so if a worklog meets them
+        raise ValueError("rounding increment below 1 or negative minimum billable minutes")  # rule 6's domain
 
     left_out, increments, minimums, within, beyond = (tuple(column) for column in zip(*class_rows))
     return PrefillPlan(
         projects=projects, accounts=accounts, issue_types=issue_types, priorities=priorities,
         day_segments=day_segments, segments=len(segment_days), case_class=tuple(case_class),
         class_left_out=left_out, class_increment=increments, class_minimum=minimums,
-        class_within=within, class_beyond=beyond, limit_minutes=limit,
+        class_within=within, class_beyond=beyond, class_rule=tuple(class_rule), limit_minutes=limit,
         mapped_issue_types=tuple(sorted(settings.category_map)),
         line_keys={bucket: key for key, bucket in line_buckets.items()},
     )
@@ -215,27 +225,49 @@ def _class_row(application, reason, terms, category, line_buckets) -> tuple[int,
     return NOWHERE, terms.rounding_increment_minutes, terms.min_billable_minutes, within, beyond
 
 
+def traces_from_rows(plan: PrefillPlan, rows: Iterable[tuple]) -> dict[int, tuple[TraceEntry, ...]]:
+    """The reader's trace rows (``TRACE_COLUMNS``, in processing order) as each line bucket's trace."""
+    rule_of = plan.class_rule
+    traces: dict[int, list[TraceEntry]] = {}
+    for bucket, worklog_id, issue_key, author_name, work_date, seconds, minutes, worklog_minutes, case in rows:
+        entries = traces.get(bucket)
+        if entries is None:
+            entries = traces[bucket] = []
+        # Positional (TraceEntry's field order): this runs once per traced portion.
+        entries.append(TraceEntry(worklog_id, issue_key, author_name, work_date, raw_minutes_of(seconds),
+                                  minutes, worklog_minutes, rule_of[case - 1]))
+    return {bucket: tuple(entries) for bucket, entries in traces.items()}
+
+
 def draft_from_totals(
     application: Application,
     period: Period,
     plan: PrefillPlan,
     totals: Mapping[int, BucketTotals],
     *,
+    traces: Mapping[int, tuple[TraceEntry, ...]] | None = None,
     settings: BillingSettings | None = None,
     data_as_of: datetime | None = None,
 ) -> DraftResult:
-    """Rules 8-11 from the reader's totals: what :func:`compute_draft` returns, without the trace."""
+    """Rules 8-11 from the reader's totals: what :func:`compute_draft` returns; the line traces come from
+    ``traces`` (:func:`traces_from_rows`), empty without it."""
     settings = settings or BillingSettings()
     empty = BucketTotals(0, 0, 0, ())
 
     def summary(bucket: int) -> LineSummary:
         found = totals.get(bucket, empty)
-        return found.worklog_ids, (), _whole_minutes(found.seconds), found.minutes
+        trace = ()
+        if traces is not None:
+            trace = traces.get(bucket, ())
+            _check_trace(bucket, found, trace)
+        return found.worklog_ids, trace, whole_minutes(found.seconds), found.minutes
 
     def tally(bucket: int, seconds_of=lambda found: found.seconds) -> HoursTally:
         found = totals.get(bucket, empty)
         return HoursTally(count=len(found.worklog_ids), seconds=seconds_of(found), worklog_ids=found.worklog_ids)
 
+    if traces is not None and not set(traces) <= {FEE, *plan.line_keys}:
+        raise RuntimeError(f"trace rows for buckets {sorted(set(traces) - {FEE, *plan.line_keys})} with no line")
     hourly = {plan.line_keys[bucket]: summary(bucket) for bucket in sorted(totals) if bucket >= FIRST_LINE}
     left_out = {CLASSIFIED_PROJECTS: tally(CLASSIFIED), EXCLUDED_EMPLOYEES: tally(EXCLUDED),
                 OVER_LIMIT: HoursTally()}
@@ -267,3 +299,10 @@ def draft_from_totals(
                         zero_time=priced.zero_time),
         settings=settings, data_as_of=latest,
     )
+
+
+def _check_trace(bucket: int, found: BucketTotals, trace: tuple[TraceEntry, ...]) -> None:
+    """The trace and the totals come from one query chain; if they ever disagree, saving must stop."""
+    ids = tuple(dict.fromkeys(entry.worklog_id for entry in trace))
+    if ids != found.worklog_ids or sum(entry.billed_minutes for entry in trace) != found.minutes:
+        raise RuntimeError(f"bucket {bucket}: the trace does not add up to the totals")
