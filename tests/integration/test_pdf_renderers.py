@@ -244,7 +244,7 @@ def test_renderer_chosen_by_configuration():
 
 
 @pytest.mark.parametrize("settings, message", [
-    (Settings(pdf_renderer="wkhtmltopdf"), "PDF_RENDERER must be 'weasyprint' or 'gotenberg'"),
+    (Settings(pdf_renderer="wkhtmltopdf"), "PDF_RENDERER must be 'weasyprint', 'gotenberg' or 'lambda'"),
     (Settings(pdf_renderer=""), "PDF_RENDERER must be"),
     (Settings(pdf_renderer="gotenberg", gotenberg_url=""), "GOTENBERG_URL is required"),
 ])
