@@ -183,13 +183,6 @@ def build_factura(invoice: FrozenInvoice, seller_tin: str, config: Mapping[str, 
     return body, missing
 
 
-def check_factura(payload: Mapping[str, Any], seller_tin: str) -> list[str]:
-    """What stops this frozen invoice from becoming a valid 002 body (for ``finalize`` of a resident)."""
-    _, missing = build_factura(FrozenInvoice.from_payload(payload), seller_tin, payload.get("efaktura") or {},
-                               payload.get("documents") or {})
-    return missing
-
-
 # --- answers -----------------------------------------------------------------------------------
 
 def _document_fields(body: Any) -> Mapping[str, Any]:

@@ -78,13 +78,24 @@ def e_invoice_problems(conn, invoice: Mapping[str, Any], snapshot: Mapping[str, 
     """Why a resident's invoice could not become a valid Didox 002 body (checked at ``finalize``, so it
     fails there with a 422 naming what is missing, not days later in a job). Empty when Didox is not
     configured: delivery is then reported ``disabled`` by its job."""
-    from ..adapters import billing_config_store as settings_store
-    from ..adapters import invoice_store as store
-    from ..adapters.didox import check_factura
-
-    settings = container.current().settings
     if not effects().didox.configured or not snapshot.get("is_resident"):
         return []
+    _, missing = e_invoice_body(conn, invoice, snapshot)
+    problems = []
+    for text in missing:
+        field, _, problem = text.partition(": ")
+        problems.append({"field": field, "problem": problem or text})
+    return problems
+
+
+def e_invoice_body(conn, invoice: Mapping[str, Any], snapshot: Mapping[str, Any]) -> tuple[dict, list[str]]:
+    """The Didox 002 body this invoice would make with the settings as they are now, and what is missing
+    (``adapters.didox.build_factura``), read from the same settings as ``deliver_didox``'s payload."""
+    from ..adapters import billing_config_store as settings_store
+    from ..adapters import invoice_store as store
+    from ..adapters.didox import build_factura
+    from ..adapters.integration import FrozenInvoice
+
     configured = settings_store.settings(conn, list(E_INVOICE_SETTINGS))
     corrects = None
     if invoice.get("corrects_id"):
@@ -101,11 +112,8 @@ def e_invoice_problems(conn, invoice: Mapping[str, Any], snapshot: Mapping[str, 
         "lines": invoice["lines"], "seller": configured.get("company") or {},
         "efaktura": configured.get("efaktura") or {}, "corrects": corrects,
         "documents": _documents(configured, snapshot.get("customer_key") or invoice.get("customer_key"))}
-    problems = []
-    for text in check_factura(payload, settings.didox_tin):
-        field, _, problem = text.partition(": ")
-        problems.append({"field": field, "problem": problem or text})
-    return problems
+    return build_factura(FrozenInvoice.from_payload(payload), container.current().settings.didox_tin,
+                         payload["efaktura"], payload["documents"])
 
 
 def readiness(principal: Any) -> dict[str, Any]:
