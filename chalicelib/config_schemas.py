@@ -212,7 +212,7 @@ class Company(Strict):
     name: Annotated[str, Field(min_length=1, max_length=500)]
     legal_name: Annotated[str, Field(min_length=1, max_length=500)]
     tin: _Text = ""
-    vat_code: _Text = ""  # older name of vat_registration_code, still read (adapters.didox.seller_vat_code)
+    vat_code: _Text = ""  # older name of vat_registration_code, still read (domain.tax_codes)
     vat_registration_code: Annotated[str, Field(pattern=r"^([0-9]{12})?$")] = ""  # the e-invoice's Seller.VatRegCode
     vat_status: _Text = ""
     country: Annotated[str, Field(pattern=r"^[A-Z]{2}$")] = "UZ"
@@ -262,38 +262,20 @@ class CompanyValue(Strict):
     value: Company
 
 
-class CatalogEntry(Strict):
-    """MXIK/IKPU code and unit of measure for e-invoice lines (references/integrations.md § Didox, 002 body)."""
-
-    catalog_code: Annotated[str, Field(pattern=r"^\d{5,17}$")]
-    catalog_name: Annotated[str, Field(min_length=1, max_length=500)]
-    package_code: Annotated[str, Field(min_length=1, max_length=50)]
-    package_name: Annotated[str, Field(min_length=1, max_length=200)]
-    origin: Annotated[StrictInt, Field(ge=1, le=9)]
-
-
-class ApplicationCatalog(Strict):
-    default: CatalogEntry | None = None
-    categories: dict[Annotated[str, Field(min_length=1, max_length=200)], CatalogEntry] = {}
-
-
-class Catalog(Strict):
-    default: CatalogEntry | None = None
-    categories: dict[Annotated[str, Field(min_length=1, max_length=200)], CatalogEntry] = {}
-    applications: dict[Annotated[str, Field(min_length=1, max_length=100)], ApplicationCatalog] = {}
-
-
-class BuyerVat(Strict):
-    vat_reg_code: Annotated[str, Field(max_length=50)]
+class BuyerVatStatus(Strict):
     vat_reg_status: StrictInt
 
 
 class Efaktura(Strict):
-    """What the Didox e-invoice needs beyond the invoice (setting ``efaktura``)."""
+    """What only the Didox e-invoice needs (setting ``efaktura``; references/integrations.md § Didox, 002
+    body): ``VatRegStatus`` of the company and of each resident buyer, and the products' ``Origin``.
+    Everything the printed invoice also shows has one owner elsewhere (``domain.tax_codes``): MXIK code and
+    unit in ``mxik_codes``/``unit_codes``, VAT registration codes in ``company`` and ``customer_details``.
+    The older ``catalog`` and ``buyers.*.vat_reg_code`` keys are refused by name."""
 
     seller_vat_reg_status: StrictInt | None = None
-    catalog: Catalog = Catalog()
-    buyers: dict[Annotated[str, Field(min_length=1, max_length=100)], BuyerVat] = {}
+    origin: Annotated[StrictInt, Field(ge=1, le=9)] | None = None
+    buyers: dict[Annotated[str, Field(min_length=1, max_length=100)], BuyerVatStatus] = {}
 
 
 class EfakturaValue(Strict):

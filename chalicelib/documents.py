@@ -34,6 +34,8 @@ from typing import Any, Callable, Mapping
 
 from .domain.invoice import is_resident, line_vat, payment_account
 from .domain.money import round_money
+from .domain.tax_codes import customer_details as customer_tax_details
+from .domain.tax_codes import line_codes, seller_vat_registration_code
 from .domain.timesheet import format_minutes
 from .domain.words import CURRENCY_WORDS, words_for
 
@@ -185,7 +187,7 @@ def _seller(seller: Mapping[str, Any] | None, currency: str, t: Callable[..., st
     s = seller or {}
     # Only an account in the invoice's currency is ever printed (domain.invoice.payment_account).
     account = payment_account(s, currency) if currency else None
-    vat_code = _text(s.get("vat_registration_code")) or _text(s.get("vat_code"))
+    vat_code = seller_vat_registration_code(s)
     fields = [
         (t("field.legal_name"), _text(s.get("legal_name"))),
         (t("field.address"), _text(s.get("address"))),
@@ -229,7 +231,7 @@ def _buyer(customer: Mapping[str, Any] | None, details: Mapping[str, Any] | None
             (t("field.legal_name"), _text(c.get("legal_name"))),
             (t("field.address"), address),
             (t("field.tin"), _text(c.get("tin"))),
-            (t("field.vat_code"), _text(d.get("vat_registration_code"))),
+            (t("field.vat_code"), _text(d.get("vat_registration_code"))),  # tax_codes.customer_details
             (t("field.account_plain"), _text(c.get("bank_account"))),
             (t("field.bank"), _text(c.get("bank_name"))),
             (t("field.mfo"), _text(c.get("bank_code"))),
@@ -289,18 +291,17 @@ def _lines(view: Mapping[str, Any], t: Callable[..., str], language: str, reside
             description = f"{description}. {t('line.retainer', **retainer)}"
         if unit == "fixed" and period:  # a fixed-price line names its instalment (documents.md)
             description = t("line.instalment", description=description, period=period)
-        mxik = codes.get(category) if isinstance(codes.get(category), Mapping) else {}
-        unit_code = units.get(unit) if isinstance(units.get(unit), Mapping) else {}
+        coded = line_codes(category, unit, codes, units)  # the same lookup as the e-invoice's
         printed.append({
             "position": _text(line.get("position")),
             "description": description,
             "category": category,
-            "mxik_code": _text(mxik.get("code")),
-            "mxik_name": _text(mxik.get("name")),
+            "mxik_code": coded["mxik_code"],
+            "mxik_name": coded["mxik_name"],
             "quantity": format_money(line.get("quantity"), language),
-            "unit": _text(unit_code.get("name")) if resident and unit_code.get("name") else t(f"unit.{unit}")
+            "unit": coded["unit_name"] if resident and coded["unit_name"] else t(f"unit.{unit}")
             if unit else "",
-            "unit_code": _text(unit_code.get("code")),
+            "unit_code": coded["unit_code"],
             "unit_price": format_money(line.get("unit_price"), language),
             "amount": format_money(amount, language),
             "vat_rate": format_rate(vat_rate),
@@ -407,8 +408,8 @@ def invoice_context(view: Mapping[str, Any], seller: Mapping[str, Any] | None,
     contract_date = format_date(contract.get("date") or view.get("contract_date"), language)
     total = _decimal(view.get("total"))
     seller_ctx = _seller(seller, currency, t, resident)
-    details_map = settings.get("customer_details") or {}
-    details = details_map.get(_text(view.get("customer_key")) or _text(customer.get("customer_key"))) or {}
+    details = customer_tax_details(settings.get("customer_details"),
+                                   _text(view.get("customer_key")) or _text(customer.get("customer_key")))
     buyer = _buyer(customer, details, t, resident, seller_ctx["reverse_charge_countries"], view.get("billing_contact"))
     lines, vat_adjusted = _lines(view, t, language, resident, settings.get("mxik_codes") or {},
                                  settings.get("unit_codes") or {})

@@ -31,6 +31,7 @@ from typing import Any, Callable, Mapping
 
 from ..config import Settings
 from ..domain import didox as codes
+from ..domain import tax_codes
 from ..domain.money import percent_of
 from . import didox_schema
 from .integration import (FrozenInvoice, Integration, JsonHttp, OutcomeUnknown, PermanentError, TokenCache,
@@ -55,18 +56,6 @@ LOGIN_LOCKOUT = (422, 423, 429)  # ref: Auth, the lockout ladder
 
 # --- the 002 body ------------------------------------------------------------------------------
 
-def _entry(config: Mapping[str, Any], application_key: str, category: str) -> Mapping[str, Any] | None:
-    """The MXIK code and unit for a line: the application's entry for the category, the application's
-    default, the company-wide entry for the category, the company default (setting ``efaktura.catalog``)."""
-    catalog = config.get("catalog") or {}
-    application = (catalog.get("applications") or {}).get(application_key) or {}
-    for candidate in ((application.get("categories") or {}).get(category), application.get("default"),
-                      (catalog.get("categories") or {}).get(category), catalog.get("default")):
-        if candidate:
-            return candidate
-    return None
-
-
 def _text(value: Any) -> str:
     return "" if value is None else str(value)
 
@@ -78,22 +67,25 @@ def _iso(value: Any) -> str:
 
 
 def seller_vat_code(seller: Mapping[str, Any]) -> str:
-    """The company's VAT registration code: the seeded key is ``vat_registration_code``; ``vat_code`` is the
-    settings API's older name (issue 11: the blank seller code came from reading only the latter)."""
-    return _text(seller.get("vat_registration_code") or seller.get("vat_code"))
+    """The company's VAT registration code, read as the printed invoice reads it (domain.tax_codes)."""
+    return tax_codes.seller_vat_registration_code(seller)
 
 
-def _products(invoice: FrozenInvoice, config: Mapping[str, Any], has_vat: bool, missing: list[str]) -> list[dict]:
+def _products(invoice: FrozenInvoice, config: Mapping[str, Any], documents: Mapping[str, Any], has_vat: bool,
+              missing: list[str]) -> list[dict]:
     """One product per line (ref: 002 body, Products); per-line VAT rounded, the rounding residue put on
-    the largest line so the document's totals are exactly the frozen invoice's."""
+    the largest line so the document's totals are exactly the frozen invoice's. MXIK code and unit come
+    from the printed invoice's settings through the same lookup (domain.tax_codes.line_codes)."""
     rate = invoice.vat_rate
+    mxik_codes, unit_codes = documents.get("mxik_codes") or {}, documents.get("unit_codes") or {}
+    for problem in tax_codes.missing_line_codes(invoice.lines, mxik_codes, unit_codes):
+        missing.append(f"{problem['setting']}: {problem['problem']}")
+    if config.get("origin") is None:
+        missing.append("efaktura.origin: the products' Origin code (Didox-only, no printed counterpart)")
     products = []
     for position, line in enumerate(invoice.lines, start=1):
         category = _text(line.get("category"))
-        entry = _entry(config, invoice.application_key, category) or {}
-        if not entry:
-            missing.append(f"efaktura.catalog: no MXIK code and unit for category {category!r} "
-                           f"(application {invoice.application_key}) and no default")
+        coded = tax_codes.line_codes(category, _text(line.get("unit")), mxik_codes, unit_codes)
         quantity = Decimal(str(line.get("quantity")))
         price = Decimal(str(line.get("unit_price")))
         net = Decimal(str(line.get("amount")))
@@ -102,11 +94,11 @@ def _products(invoice: FrozenInvoice, config: Mapping[str, Any], has_vat: bool, 
         products.append({
             "OrdNo": int(line.get("position") or position),
             "Name": _text(line.get("description") or category),
-            "CatalogCode": _text(entry.get("catalog_code")),
-            "CatalogName": _text(entry.get("catalog_name")),
-            "PackageCode": _text(entry.get("package_code")),
-            "PackageName": _text(entry.get("package_name")),
-            "Origin": entry.get("origin"),
+            "CatalogCode": coded["mxik_code"],
+            "CatalogName": coded["mxik_name"],
+            "PackageCode": coded["unit_code"],
+            "PackageName": coded["unit_name"],
+            "Origin": config.get("origin"),
             "Count": quantity,
             "Summa": price,
             "DeliverySum": net,
@@ -125,17 +117,24 @@ def _products(invoice: FrozenInvoice, config: Mapping[str, Any], has_vat: bool, 
     return products
 
 
-def build_factura(invoice: FrozenInvoice, seller_tin: str, config: Mapping[str, Any]) -> tuple[dict, list[str]]:
+def build_factura(invoice: FrozenInvoice, seller_tin: str, config: Mapping[str, Any],
+                  documents: Mapping[str, Any] | None = None) -> tuple[dict, list[str]]:
     """The 002 body (ref: 002 e-invoice body) and what is missing or wrong in it (empty: it may be sent).
 
-    ``config`` is the ``efaktura`` setting: ``seller_vat_reg_status``, ``catalog`` (MXIK/unit per category,
-    per application, with a default) and ``buyers`` (``{customer_key: {vat_reg_code, vat_reg_status}}``)."""
+    ``config`` is the ``efaktura`` setting, what only Didox needs: ``seller_vat_reg_status``, ``origin``
+    and ``buyers`` (``{customer_key: {vat_reg_status}}``). ``documents`` holds the settings the printed
+    invoice reads too (``mxik_codes``, ``unit_codes``, ``customer_details``): the MXIK code, the unit and
+    the buyer's VAT registration code are read from them (domain.tax_codes), never kept twice."""
+    documents = documents or {}
     missing: list[str] = []
     seller, buyer = invoice.seller, invoice.customer
     customer_key = _text(buyer.get("customer_key"))
-    buyer_vat = (config.get("buyers") or {}).get(customer_key) or {}
-    if not buyer_vat:
-        missing.append(f"efaktura.buyers.{customer_key}: the buyer's VAT registration code and status")
+    buyer_status = ((config.get("buyers") or {}).get(customer_key) or {}).get("vat_reg_status")
+    buyer_code = tax_codes.buyer_vat_registration_code(documents.get("customer_details"), customer_key)
+    if not buyer_code:
+        missing.append(f"customer_details.{customer_key}.vat_registration_code: the buyer's VAT registration code")
+    if buyer_status is None:
+        missing.append(f"efaktura.buyers.{customer_key}.vat_reg_status: the buyer's VAT registration status")
     if config.get("seller_vat_reg_status") is None:
         missing.append("efaktura.seller_vat_reg_status: the company's VAT registration status")
     if _text(seller.get("tin")) and _text(seller.get("tin")) != seller_tin:
@@ -175,19 +174,13 @@ def build_factura(invoice: FrozenInvoice, seller_tin: str, config: Mapping[str, 
                   "Account": _text(buyer.get("bank_account")), "BankId": _text(buyer.get("bank_code")),
                   "Address": _text(buyer.get("address")), "Director": _text(buyer.get("signer_name")),
                   "Accountant": "",
-                  "VatRegCode": _text(buyer_vat.get("vat_reg_code")), "VatRegStatus": buyer_vat.get("vat_reg_status")},
+                  "VatRegCode": buyer_code, "VatRegStatus": buyer_status},
         "ProductList": {"Tin": seller_tin, "HasVat": has_vat,
-                        "Products": _products(invoice, config, has_vat, missing)},
+                        "Products": _products(invoice, config, documents, has_vat, missing)},
     }
     if not missing:
         missing += didox_schema.problems(body)
     return body, missing
-
-
-def check_factura(payload: Mapping[str, Any], seller_tin: str) -> list[str]:
-    """What stops this frozen invoice from becoming a valid 002 body (for ``finalize`` of a resident)."""
-    _, missing = build_factura(FrozenInvoice.from_payload(payload), seller_tin, payload.get("efaktura") or {})
-    return missing
 
 
 # --- answers -----------------------------------------------------------------------------------
@@ -252,11 +245,13 @@ class DidoxDelivery(Integration):
     def deliver(self, payload: Mapping[str, Any]) -> dict[str, Any]:
         """Job ``deliver_didox``: the 002 *draft* for a frozen invoice (``payload``: the invoice with
         ``lines``, ``customer``, ``contract``, ``seller`` (the ``company`` setting), ``efaktura`` (the
-        setting), ``corrects`` for a credit note). Result: ``{"document_id", "code", "status", "created",
+        setting), ``documents`` (``mxik_codes``, ``unit_codes``, ``customer_details``: the printed invoice's
+        settings), ``corrects`` for a credit note). Result: ``{"document_id", "code", "status", "created",
         "cabinet_url"}``; the runner keeps the id and state on the invoice and reminds the chat to sign."""
         self._require_configuration()
         invoice = FrozenInvoice.from_payload(payload)
-        document, missing = build_factura(invoice, self.settings.didox_tin, payload.get("efaktura") or {})
+        document, missing = build_factura(invoice, self.settings.didox_tin, payload.get("efaktura") or {},
+                                          payload.get("documents") or {})
         if missing:
             raise PermanentError(f"invoice {invoice.number}: the e-invoice cannot be built: " + "; ".join(missing))
         existing = self.find_document(invoice.number)

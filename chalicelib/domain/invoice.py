@@ -15,6 +15,7 @@ from .billing import Totals, line_amount, recompute_totals
 from . import limits
 from .errors import Forbidden, StaleVersion, ValidationFailed
 from .money import ZERO, round_money
+from .tax_codes import missing_line_codes
 
 INVOICE, CREDIT_NOTE = "invoice", "credit_note"
 
@@ -265,19 +266,8 @@ def check_documentable(header: Mapping[str, Any], lines: Sequence[Mapping[str, A
                          "problem": f"no bank account in {currency} is configured (PUT /api/settings/company "
                                     f"with currency_accounts.{currency}); a document is never printed with an "
                                     "account in another currency"})
-    if is_resident(customer):
-        codes = mxik_codes or {}
-        units = unit_codes or {}
-        for category in sorted({str(line.get("category") or "") for line in lines}):
-            if not (isinstance(codes.get(category), Mapping) and codes[category].get("code")):
-                problems.append({"field": "lines.category", "setting": f"mxik_codes.{category}",
-                                 "problem": f"no MXIK (IKPU) code for the category {category!r}; "
-                                            "set it with PUT /api/settings/mxik_codes"})
-        for unit in sorted({str(line.get("unit") or "") for line in lines}):
-            if not (isinstance(units.get(unit), Mapping) and units[unit].get("code")):
-                problems.append({"field": "lines.unit", "setting": f"unit_codes.{unit}",
-                                 "problem": f"no unit of measure code for {unit!r}; "
-                                            "set it with PUT /api/settings/unit_codes"})
+    if is_resident(customer):  # the same lookup the e-invoice uses (domain.tax_codes)
+        problems += missing_line_codes(lines, mxik_codes, unit_codes)
     if problems:
         raise ValidationFailed("the document cannot be issued: " + "; ".join(p["setting"] for p in problems)
                                + " missing", details=problems)

@@ -31,6 +31,21 @@ def effects() -> Any:
     return _effects_for(container.current().settings)
 
 
+# What the e-invoice reads: ``efaktura`` (Didox-only: VAT registration statuses, Origin) and the settings the
+# printed invoice reads too (one owner per fact, domain.tax_codes): the company, MXIK and unit codes, and the
+# buyers' VAT registration codes.
+E_INVOICE_SETTINGS = ("company", "efaktura", "mxik_codes", "unit_codes", "customer_details")
+
+
+def _documents(configured: Mapping[str, Any], customer_key: Any) -> dict[str, Any]:
+    """The printed invoice's settings the e-invoice reads, ``customer_details`` cut to this customer."""
+    from ..domain.tax_codes import customer_details
+
+    key = "" if customer_key is None else str(customer_key)
+    return {"mxik_codes": configured.get("mxik_codes") or {}, "unit_codes": configured.get("unit_codes") or {},
+            "customer_details": {key: dict(customer_details(configured.get("customer_details"), key))}}
+
+
 def _payload(invoice_id: str) -> dict[str, Any]:
     from ..adapters import billing_config_store as settings_store
     from ..adapters import invoice_store as store
@@ -44,29 +59,43 @@ def _payload(invoice_id: str) -> dict[str, Any]:
             original = store.load_invoice(conn, row["corrects_id"])
             corrects = {"number": original["number"], "issue_date": original["issue_date"],
                         "didox_document_id": original["didox_document_id"]}
-        configured = settings_store.settings(conn, ["company", "efaktura"])
-        return row, pdf, corrects, configured.get("company") or {}, configured.get("efaktura") or {}
+        configured = settings_store.settings(conn, list(E_INVOICE_SETTINGS))
+        return row, pdf, corrects, configured
 
-    row, pdf, corrects, seller, efaktura = container.current().db.run(read)
+    row, pdf, corrects, configured = container.current().db.run(read)
+    seller, efaktura = configured.get("company") or {}, configured.get("efaktura") or {}
     view = invoice_view({**row, "corrections": []})
+    # keyed as adapters.didox.build_factura looks the buyer up: by the frozen snapshot's customer_key
+    documents = _documents(configured, (view.get("customer") or {}).get("customer_key") or row["customer_key"])
     recipients = billing_recipients(view.get("billing_contact"), (view["customer"] or {}).get("contacts") or [])
     return {**view, "pdf": bytes(pdf["pdf_data"]) if pdf["pdf_data"] is not None else None,
             "pdf_sha256": pdf["pdf_sha256"], "seller": seller, "corrects": corrects, "efaktura": efaktura,
-            "billing_contacts": recipients}
+            "documents": documents, "billing_contacts": recipients}
 
 
 def e_invoice_problems(conn, invoice: Mapping[str, Any], snapshot: Mapping[str, Any]) -> list[dict[str, str]]:
     """Why a resident's invoice could not become a valid Didox 002 body (checked at ``finalize``, so it
     fails there with a 422 naming what is missing, not days later in a job). Empty when Didox is not
     configured: delivery is then reported ``disabled`` by its job."""
-    from ..adapters import billing_config_store as settings_store
-    from ..adapters import invoice_store as store
-    from ..adapters.didox import check_factura
-
-    settings = container.current().settings
     if not effects().didox.configured or not snapshot.get("is_resident"):
         return []
-    configured = settings_store.settings(conn, ["company", "efaktura"])
+    _, missing = e_invoice_body(conn, invoice, snapshot)
+    problems = []
+    for text in missing:
+        field, _, problem = text.partition(": ")
+        problems.append({"field": field, "problem": problem or text})
+    return problems
+
+
+def e_invoice_body(conn, invoice: Mapping[str, Any], snapshot: Mapping[str, Any]) -> tuple[dict, list[str]]:
+    """The Didox 002 body this invoice would make with the settings as they are now, and what is missing
+    (``adapters.didox.build_factura``), read from the same settings as ``deliver_didox``'s payload."""
+    from ..adapters import billing_config_store as settings_store
+    from ..adapters import invoice_store as store
+    from ..adapters.didox import build_factura
+    from ..adapters.integration import FrozenInvoice
+
+    configured = settings_store.settings(conn, list(E_INVOICE_SETTINGS))
     corrects = None
     if invoice.get("corrects_id"):
         original = store.load_invoice(conn, invoice["corrects_id"])
@@ -80,12 +109,10 @@ def e_invoice_problems(conn, invoice: Mapping[str, Any], snapshot: Mapping[str, 
         "application_key": invoice["application_key"], "customer": snapshot,
         "contract": {"number": invoice.get("contract_number"), "date": invoice.get("contract_date")},
         "lines": invoice["lines"], "seller": configured.get("company") or {},
-        "efaktura": configured.get("efaktura") or {}, "corrects": corrects}
-    problems = []
-    for text in check_factura(payload, settings.didox_tin):
-        field, _, problem = text.partition(": ")
-        problems.append({"field": field, "problem": problem or text})
-    return problems
+        "efaktura": configured.get("efaktura") or {}, "corrects": corrects,
+        "documents": _documents(configured, snapshot.get("customer_key") or invoice.get("customer_key"))}
+    return build_factura(FrozenInvoice.from_payload(payload), container.current().settings.didox_tin,
+                         payload["efaktura"], payload["documents"])
 
 
 def readiness(principal: Any) -> dict[str, Any]:
@@ -98,7 +125,7 @@ def readiness(principal: Any) -> dict[str, Any]:
 
     authorize(principal, "read")
     found = effects()
-    configured = container.current().db.run(lambda conn: settings_store.settings(conn, ["company", "efaktura"]))
+    configured = container.current().db.run(lambda conn: settings_store.settings(conn, list(E_INVOICE_SETTINGS)))
     company, efaktura = configured.get("company") or {}, configured.get("efaktura") or {}
     settings = container.current().settings
     report: dict[str, Any] = {}
@@ -112,8 +139,13 @@ def readiness(principal: Any) -> dict[str, Any]:
         didox.append("company.vat_registration_code")
     if efaktura.get("seller_vat_reg_status") is None:
         didox.append("efaktura.seller_vat_reg_status")
-    if not (efaktura.get("catalog") or {}).get("default"):
-        didox.append("efaktura.catalog.default (MXIK code and unit for lines without their own)")
+    if efaktura.get("origin") is None:
+        didox.append("efaktura.origin")
+    # MXIK code and unit are the printed invoice's (domain.tax_codes); per category/unit they are checked
+    # at finalize, here only whether any are set at all.
+    for key in ("mxik_codes", "unit_codes"):
+        if not configured.get(key):
+            didox.append(key)
     try:
         accounts = json.loads(settings.planfact_accounts or "{}")
     except ValueError:

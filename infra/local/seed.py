@@ -1354,22 +1354,13 @@ def _customer_details(model: "Model") -> dict[str, dict[str, str]]:
             for c in model.customers if c["country"] == "UZ" and len(c["tin"]) == 9}
 
 
-def _efaktura() -> dict[str, Any]:
-    """The e-invoice settings an accountant keeps (setting ``efaktura``; references/documents.md: MXIK and the
-    unit are set per kind of service by the accountant): a company default, per-category codes, and the
-    VAT registration of each resident buyer. DEMO VALUES: the MXIK codes and VAT codes below are
-    placeholders in the right shape, not checked against the classifier (tasnif.soliq.uz)."""
-    service = {"catalog_code": "10305001001000000", "catalog_name": "Dasturiy ta'minotni ishlab chiqish xizmatlari",
-               "package_code": "1501235", "package_name": "soat", "origin": 4}
-    monthly = {**service, "package_code": "1501251", "package_name": "oy"}
-    fixed = {**service, "package_code": "1501239", "package_name": "xizmat"}
-    buyers = {}
-    for index, (code, country, name, *_rest) in enumerate(CUSTOMERS):
-        if country == "UZ":
-            buyers[_ascii(name).replace(".", "-")] = {"vat_reg_code": f"3260{index + 1:08d}", "vat_reg_status": 20}
-    return {"seller_vat_reg_status": 20,
-            "catalog": {"default": service, "categories": {"Support retainer": monthly, "Fixed price": fixed}},
-            "buyers": buyers}
+def _efaktura(model: "Model") -> dict[str, Any]:
+    """What only the Didox e-invoice needs (setting ``efaktura``): the VAT registration status of the company
+    and of each resident buyer, and the products' Origin. The MXIK codes, units and VAT registration codes
+    it sends are the printed invoice's (``mxik_codes``, ``unit_codes``, ``customer_details``, ``company``;
+    domain.tax_codes). DEMO VALUES: status 20 and origin 4 are placeholders, not checked with Didox."""
+    buyers = {key: {"vat_reg_status": 20} for key in _customer_details(model)}
+    return {"seller_vat_reg_status": 20, "origin": 4, "buyers": buyers}
 
 
 def _demo_config(model: Model) -> tuple[list[dict], list[dict], list[tuple[str, str, str]]]:
@@ -1429,14 +1420,14 @@ def seed_postgres(dsn_or_conn: Any, *, seed: int = DEFAULT_SEED, today: date = D
 
     Takes a DSN (one transaction, committed) or an open psycopg connection (runs in a transaction block on it;
     the caller's outer transaction, if any, decides). Settings other than ``company``, ``invoice_prefix``,
-    ``mxik_codes``, ``unit_codes`` and ``customer_details`` are left as they are.
+    ``mxik_codes``, ``unit_codes``, ``customer_details`` and ``efaktura`` are left as they are.
     """
     import psycopg
 
     model = build_model(seed, today)
     rules, exclusions, classifications = _demo_config(model)
     settings = {"company": COMPANY, "invoice_prefix": "PRX", "mxik_codes": MXIK_CODES, "unit_codes": UNIT_CODES,
-                "customer_details": _customer_details(model), "efaktura": _efaktura()}
+                "customer_details": _customer_details(model), "efaktura": _efaktura(model)}
     if isinstance(dsn_or_conn, str):
         with psycopg.connect(dsn_or_conn) as conn:
             result = _seed_postgres(conn, rules, exclusions, classifications, settings)

@@ -663,17 +663,22 @@ def test_load_billing_configuration_for_an_application_and_period(api, tokens, c
     assert empty.rules == () and [e.account_id for e in empty.exclusions] == ["bob"]
 
 
-def test_efaktura_setting_takes_mxik_codes_and_vat_registration_and_refuses_a_bad_code(api, tokens):
-    """Issue 11: what the Didox e-invoice needs beyond the invoice is set by the admin through the API."""
-    entry = {"catalog_code": "10305001001000000", "catalog_name": "IT services", "package_code": "1501235",
-             "package_name": "soat", "origin": 4}
-    value = {"seller_vat_reg_status": 20, "catalog": {"default": entry, "categories": {}, "applications": {
-        "TAPP-SUP": {"default": None, "categories": {"Support retainer": {**entry, "package_name": "oy"}}}}},
-        "buyers": {"TCUST-UZ": {"vat_reg_code": "326020000777", "vat_reg_status": 20}}}
+def test_efaktura_setting_keeps_only_what_didox_alone_needs(api, tokens):
+    """Issue 11 + one owner per fact: ``efaktura`` takes the VAT registration statuses and Origin; the MXIK
+    codes, units and VAT registration codes the printed invoice also shows are refused here by name (they
+    live in ``mxik_codes``, ``unit_codes``, ``customer_details`` and ``company``)."""
+    value = {"seller_vat_reg_status": 20, "origin": 4, "buyers": {"TCUST-UZ": {"vat_reg_status": 20}}}
     status, data, _ = api.call("PUT", "/api/settings/efaktura", {"value": value}, token=tokens["admin"])
     assert status == 200 and data == {"key": "efaktura", "value": value}
-    broken = {**value, "catalog": {"default": {**entry, "catalog_code": "IT-01"}}}
-    status, data, _ = api.call("PUT", "/api/settings/efaktura", {"value": broken}, token=tokens["admin"])
-    assert status in (400, 422) and "catalog_code" in json.dumps(data)
+    entry = {"catalog_code": "10305001001000000", "catalog_name": "IT services", "package_code": "1501235",
+             "package_name": "soat", "origin": 4}
+    for broken, named in (({**value, "catalog": {"default": entry}}, "catalog"),
+                          ({**value, "buyers": {"TCUST-UZ": {"vat_reg_code": "326020000777", "vat_reg_status": 20}}},
+                           "vat_reg_code"),
+                          ({**value, "origin": 0}, "origin")):
+        status, data, _ = api.call("PUT", "/api/settings/efaktura", {"value": broken}, token=tokens["admin"])
+        assert status in (400, 422) and named in json.dumps(data), (broken, data)
+    status, data, _ = api.call("GET", "/api/settings", token=tokens["admin"])
+    assert status == 200 and data["efaktura"] == value, data  # nothing of a refused body was written
     status, data, _ = api.call("PUT", "/api/settings/efaktura", {"value": value}, token=tokens["accountant"])
     assert status == 403

@@ -48,15 +48,14 @@ def invoice_payload(**overrides: Any) -> dict[str, Any]:
                    "vat_registration_code": "326010000001",
                    "address": "Mustaqillik 5, Tashkent", "bank_account": "20208000100200003030",
                    "bank_code": "01037", "director": "B. Director", "chief_accountant": "C. Accountant"},
-        # the ``efaktura`` setting (MXIK/unit per category, VAT registration of both parties)
-        "efaktura": {
-            "seller_vat_reg_status": 20,
-            "buyers": {"CUST-1": {"vat_reg_code": "326020000777", "vat_reg_status": 20}},
-            "catalog": {
-                "default": {"catalog_code": "10305001001000000", "catalog_name": "IT services",
-                            "package_code": "1501235", "package_name": "soat", "origin": 4},
-                "categories": {"Support": {"catalog_code": "10305002001000000", "catalog_name": "IT support",
-                                           "package_code": "1501251", "package_name": "oy", "origin": 4}}}},
+        # the ``efaktura`` setting: only what Didox needs and no printed document shows
+        "efaktura": {"seller_vat_reg_status": 20, "origin": 4, "buyers": {"CUST-1": {"vat_reg_status": 20}}},
+        # the printed invoice's settings the e-invoice reads too (domain.tax_codes: one owner per fact)
+        "documents": {
+            "mxik_codes": {"Development": {"code": "10305001001000000", "name": "IT services"},
+                           "Support": {"code": "10305002001000000", "name": "IT support"}},
+            "unit_codes": {"hour": {"code": "1501235", "name": "soat"}, "month": {"code": "1501251", "name": "oy"}},
+            "customer_details": {"CUST-1": {"vat_registration_code": "326020000777"}}},
     }
     payload.update(overrides)
     return payload

@@ -95,7 +95,8 @@ def test_every_body_the_adapter_builds_validates_against_the_json_schema():
 
     schema = json_schema()
     payload = invoice_payload()
-    body, problems = build_factura(FrozenInvoice.from_payload(payload), TIN, payload["efaktura"])
+    body, problems = build_factura(FrozenInvoice.from_payload(payload), TIN, payload["efaktura"],
+                                   payload["documents"])
     assert problems == []
     jsonschema.validate(loads_exact(dumps_exact(body)), schema)
     broken = {**body, "Attachments": []}
@@ -104,11 +105,14 @@ def test_every_body_the_adapter_builds_validates_against_the_json_schema():
 
 
 @pytest.mark.parametrize("change, named", [
-    (lambda p: p["efaktura"].pop("catalog"), "efaktura.catalog"),
-    (lambda p: p["efaktura"]["buyers"].clear(), "efaktura.buyers.CUST-1"),
+    (lambda p: p["documents"]["mxik_codes"].pop("Support"), "mxik_codes.Support"),
+    (lambda p: p["documents"]["unit_codes"].pop("hour"), "unit_codes.hour"),
+    (lambda p: p["documents"]["customer_details"].clear(), "customer_details.CUST-1.vat_registration_code"),
+    (lambda p: p["efaktura"]["buyers"].clear(), "efaktura.buyers.CUST-1.vat_reg_status"),
+    (lambda p: p["efaktura"].pop("origin"), "efaktura.origin"),
     (lambda p: p["efaktura"].pop("seller_vat_reg_status"), "efaktura.seller_vat_reg_status"),
     (lambda p: p["seller"].pop("vat_registration_code"), "company.vat_registration_code"),
-    (lambda p: p["efaktura"]["catalog"]["default"].update(catalog_code="MXIK?"), "CatalogCode"),
+    (lambda p: p["documents"]["mxik_codes"]["Development"].update(code="MXIK?"), "CatalogCode"),
     (lambda p: p["contract"].update(date=None), "ContractDoc.ContractDate"),
     (lambda p: p["customer"].update(bank_code="873"), "Buyer.BankId"),
     (lambda p: p["lines"][1].update(quantity=Decimal("10.1234567")), "Count"),

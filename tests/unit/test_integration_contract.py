@@ -70,9 +70,10 @@ def test_a_payload_that_cannot_be_delivered_is_permanent(broken, message):
         FrozenInvoice.from_payload(payload(**broken))
 
 
-EFAKTURA = {"seller_vat_reg_status": 20, "buyers": {"C1": {"vat_reg_code": "326000000001", "vat_reg_status": 20}},
-            "catalog": {"default": {"catalog_code": "10305001001000000", "catalog_name": "IT services",
-                                    "package_code": "1501235", "package_name": "soat", "origin": 4}}}
+EFAKTURA = {"seller_vat_reg_status": 20, "origin": 4, "buyers": {"C1": {"vat_reg_status": 20}}}
+DOCUMENTS = {"mxik_codes": {"": {"code": "10305001001000000", "name": "IT services"}},
+             "unit_codes": {"": {"code": "1501235", "name": "soat"}},
+             "customer_details": {"C1": {"vat_registration_code": "326000000001"}}}
 
 
 def resident(**overrides):
@@ -86,7 +87,7 @@ def test_didox_products_carry_the_vat_rounding_residue_on_the_largest_line():
         subtotal="0.30", vat_rate="15.00", vat_amount="0.05", total="0.35",
         lines=[{"position": i, "description": f"l{i}", "quantity": "1", "unit_price": "0.10", "amount": "0.10"}
                for i in (1, 2, 3)])
-    products = build_factura(invoice, "305000001", EFAKTURA)[0]["ProductList"]["Products"]
+    products = build_factura(invoice, "305000001", EFAKTURA, DOCUMENTS)[0]["ProductList"]["Products"]
     assert sum(p["VatSum"] for p in products) == Decimal("0.05")
     assert sorted(p["VatSum"] for p in products) == [Decimal("0.01"), Decimal("0.02"), Decimal("0.02")]
     assert sum(p["DeliverySumWithVat"] for p in products) == Decimal("0.35")
@@ -94,7 +95,7 @@ def test_didox_products_carry_the_vat_rounding_residue_on_the_largest_line():
 
 def test_didox_refuses_lines_that_do_not_add_up():
     invoice = resident(lines=[{"quantity": "1", "unit_price": "99", "amount": "99.00"}])
-    assert any("do not add up" in problem for problem in build_factura(invoice, "305000001", EFAKTURA)[1])
+    assert any("do not add up" in problem for problem in build_factura(invoice, "305000001", EFAKTURA, DOCUMENTS)[1])
 
 
 def test_amounts_in_chat_are_grouped_exactly():
