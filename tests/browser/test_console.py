@@ -332,6 +332,12 @@ def test_the_session_renews_silently_and_a_password_change_ends_the_others(conso
     assert renewed["access_token"] not in ("not-a-valid-token", stale["access_token"])
     assert console.call("GET", "/api/auth/me", token=renewed["access_token"])[0] == 200
     assert console.call("POST", "/api/auth/refresh", {"refresh_token": stale["refresh_token"]})[0] == 401  # rotated
+    # Replaying a rotated refresh token is taken for theft and ends the whole session (issue 16, OAuth 2.0
+    # Security BCP): the renewed tokens die too, and the console falls back to its sign-in page.
+    assert console.call("GET", "/api/auth/me", token=renewed["access_token"])[0] == 401
+    page.reload()
+    expect(page.get_by_label("E-mail")).to_be_visible()
+    sign_in(page, console, "accountant")
 
     _, elsewhere = new_page()
     sign_in(elsewhere, console, "accountant")
