@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-HEAVY = ("psycopg", "psycopg_pool", "clickhouse_connect", "jwt", "boto3", "weasyprint", "jinja2", "bcrypt")
+HEAVY = ("psycopg", "psycopg_pool", "clickhouse_connect", "jwt", "boto3", "weasyprint", "jinja2", "bcrypt", "pydantic")
 
 
 def time_import(statement: str) -> float:

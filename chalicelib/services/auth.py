@@ -7,13 +7,19 @@ import uuid
 from datetime import datetime, timezone
 from typing import Any
 
-from .. import schemas
 from ..domain import limits, login_throttle
 from ..domain.access import ROLES, Principal, authorize
 from ..domain.errors import BadRequest, TooManyAttempts, Unauthenticated, ValidationFailed
 from . import container
 
 log = logging.getLogger(__name__)
+
+
+def _schemas():
+    """The request models, loaded on first use (pydantic stays off the cold start: ``chalicelib.parsing``)."""
+    from .. import schemas
+
+    return schemas
 
 ALGORITHM = "HS256"
 ISSUER = "proxima-invoice"
@@ -84,7 +90,7 @@ def _token_pair(user: dict[str, Any], family: str | None = None) -> dict[str, An
     family = family or uuid.uuid4().hex
     access, _ = _issue(user, "access", settings.access_token_ttl_seconds, now, family)
     refresh, _ = _issue(user, "refresh", settings.refresh_token_ttl_seconds, now, family)
-    return schemas.TokenPair(access_token=access, refresh_token=refresh,
+    return _schemas().TokenPair(access_token=access, refresh_token=refresh,
                              expires_in=settings.access_token_ttl_seconds).model_dump()
 
 
@@ -196,7 +202,7 @@ def _settle_attempt(attempt_id: int, succeeded: bool) -> None:
 def login(body: Any, client_address: str = "") -> dict[str, Any]:
     from ..adapters import auth_store
 
-    request = schemas.parse(schemas.LoginRequest, body)
+    request = _schemas().parse(_schemas().LoginRequest, body)
     email = _normalise_email(request.email)
     c = container.current()
     attempt = _password_attempt(email, client_address)
@@ -218,7 +224,7 @@ def refresh(body: Any) -> dict[str, Any]:
     """
     from ..adapters import auth_store
 
-    request = schemas.parse(schemas.RefreshRequest, body)
+    request = _schemas().parse(_schemas().RefreshRequest, body)
     claims = _decode(request.refresh_token, "refresh")
     try:
         uuid.UUID(str(claims["sub"]))
@@ -250,7 +256,7 @@ def logout(principal: Principal, authorization: str | None, body: Any) -> None:
     """Revoke the access token in use and, when given, the refresh token."""
     from ..adapters import auth_store
 
-    request = schemas.parse(schemas.LogoutRequest, body if body is not None else {})
+    request = _schemas().parse(_schemas().LogoutRequest, body if body is not None else {})
     revoked: list[tuple[str, datetime, str | None]] = []
     access = _decode((authorization or "").partition(" ")[2].strip(), "access")
     revoked.append((access["jti"], datetime.fromtimestamp(access["exp"], tz=timezone.utc), _family(access)))
@@ -277,7 +283,7 @@ def me(principal: Principal) -> dict[str, Any]:
 
     authorize(principal, "read")
     user = container.current().db.run(lambda conn: auth_store.user_by_email(conn, principal.email))
-    return schemas.Me(id=user["id"], email=user["email"], role=user["role"], full_name=user["full_name"]).model_dump()
+    return _schemas().Me(id=user["id"], email=user["email"], role=user["role"], full_name=user["full_name"]).model_dump()
 
 
 def change_password(principal: Principal, body: Any, client_address: str = "") -> dict[str, Any]:
@@ -288,7 +294,7 @@ def change_password(principal: Principal, body: Any, client_address: str = "") -
     """
     from ..adapters import auth_store
 
-    request = schemas.parse(schemas.PasswordChangeRequest, body)
+    request = _schemas().parse(_schemas().PasswordChangeRequest, body)
     limits.check_password_length(request.new_password, "new_password")
     c = container.current()
     attempt = _password_attempt(principal.email, client_address)
@@ -305,7 +311,7 @@ def change_password(principal: Principal, body: Any, client_address: str = "") -
 
 def add_user(principal: Principal, body: Any) -> dict[str, Any]:
     authorize(principal, "manage_users")
-    request = schemas.parse(schemas.UserCreateRequest, body)
+    request = _schemas().parse(_schemas().UserCreateRequest, body)
     return create_user(request.email, request.password, request.role, request.full_name)
 
 

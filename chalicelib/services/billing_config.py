@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Callable, Mapping, TypeVar
 
-from .. import config_schemas as cs
 from ..domain.access import Principal, authorize
 from ..domain.billing import BillingSettings, EmployeeExclusion, RateRule
 from ..domain.errors import Conflict, NotFound, ValidationFailed
@@ -23,11 +22,19 @@ from . import container
 
 T = TypeVar("T")
 
-RATE_RULE, PROJECT_CLASSIFICATION, EMPLOYEE_EXCLUSION, SETTING = cs.AUDITED_ENTITIES
+RATE_RULE, PROJECT_CLASSIFICATION, EMPLOYEE_EXCLUSION, SETTING = (
+    "rate_rule", "project_classification", "employee_exclusion", "setting")  # config_schemas.AUDITED_ENTITIES
 _ID = re.compile(r"[0-9]{1,18}")  # fits BIGINT; anything else cannot name a row
 _TIMESTAMPS = ("created_at", "updated_at")
 _PREFIX_KEYS = ("credit_note_prefix", "invoice_prefix")  # sorted: the order their rows are locked in
 _MAX_CHANGES = 500
+
+
+def _cs():
+    """The settings models, loaded on first use (pydantic stays off the cold start: ``chalicelib.parsing``)."""
+    from .. import config_schemas
+
+    return config_schemas
 
 
 def _store():
@@ -88,10 +95,10 @@ def _specificity(row: Mapping[str, Any]) -> int:
 
 
 def _rule_out(row: Mapping[str, Any]) -> dict[str, Any]:
-    return cs.RateRuleOut(**row, specificity=_specificity(row)).model_dump()
+    return _cs().RateRuleOut(**row, specificity=_specificity(row)).model_dump()
 
 
-def _rule_values(request: cs.RateRuleInput, names: set[str]) -> dict[str, Any]:
+def _rule_values(request: _cs().RateRuleInput, names: set[str]) -> dict[str, Any]:
     """The request's values for ``names``, at the precision of their columns."""
     values: dict[str, Any] = {}
     for name in names:
@@ -109,7 +116,7 @@ def _rule_values(request: cs.RateRuleInput, names: set[str]) -> dict[str, Any]:
 def _check_rule(rule: Mapping[str, Any]) -> None:
     """The checks that need the whole rule (on PATCH: the stored rule with the changes applied)."""
     _check_dates(rule.get("effective_from"), rule.get("effective_to"))
-    if all(rule.get(name) is None for name in cs.RATE_RULE_MATCH_FIELDS + cs.RATE_RULE_OVERRIDE_FIELDS):
+    if all(rule.get(name) is None for name in _cs().RATE_RULE_MATCH_FIELDS + _cs().RATE_RULE_OVERRIDE_FIELDS):
         raise _invalid("(body)", "a rule needs a match field (account_id, issue_type, priority) or an override"
                        " (rate, multiplier, min_billable_minutes, rounding_increment_minutes)", "rule_pointless")
 
@@ -135,8 +142,8 @@ def get_rate_rule(principal: Principal, rule_id: str) -> dict[str, Any]:
 def create_rate_rule(principal: Principal, application_key: str, body: Any) -> dict[str, Any]:
     authorize(principal, "configure_billing")
     _require_application(application_key)
-    request = cs.parse(cs.RateRuleInput, body)
-    values = _rule_values(request, set(cs.RATE_RULE_FIELDS))
+    request = _cs().parse(_cs().RateRuleInput, body)
+    values = _rule_values(request, set(_cs().RATE_RULE_FIELDS))
     _check_rule(values)
 
     def work(conn: Any) -> dict[str, Any]:
@@ -151,7 +158,7 @@ def update_rate_rule(principal: Principal, rule_id: str, body: Any) -> dict[str,
     """Partial update: the fields present replace the stored ones (null clears); the result is checked whole."""
     authorize(principal, "configure_billing")
     key = _path_id(rule_id, "rate rule")
-    request = cs.parse(cs.RateRuleInput, body)
+    request = _cs().parse(_cs().RateRuleInput, body)
     changes = _rule_values(request, set(request.model_fields_set))
 
     def work(conn: Any) -> dict[str, Any]:
@@ -187,7 +194,7 @@ def delete_rate_rule(principal: Principal, rule_id: str) -> None:
 # --- project classifications -------------------------------------------------------------------
 
 def _classification_out(row: Mapping[str, Any]) -> dict[str, Any]:
-    return cs.ClassificationOut(**row).model_dump()
+    return _cs().ClassificationOut(**row).model_dump()
 
 
 def list_project_classifications(principal: Principal, query: Mapping[str, str] | None = None) -> dict:
@@ -195,19 +202,19 @@ def list_project_classifications(principal: Principal, query: Mapping[str, str] 
     authorize(principal, "read")
     filters = _filters(query, {"classification"})
     wanted = filters.get("classification")
-    if wanted is not None and wanted not in cs.CLASSIFICATIONS:
+    if wanted is not None and wanted not in _cs().CLASSIFICATIONS:
         raise _invalid("classification", f"unknown classification {wanted!r}", "literal_error",
-                       allowed=list(cs.CLASSIFICATIONS))
+                       allowed=list(_cs().CLASSIFICATIONS))
     items = [_classification_out(r) for r in _run(lambda conn: _store().classifications(conn, wanted))]
     return {"items": items, "count": len(items)}
 
 
 def put_project_classification(principal: Principal, project_key: str, body: Any) -> dict[str, Any]:
     authorize(principal, "configure_billing")
-    if not cs.PROJECT_KEY.fullmatch(project_key or ""):
+    if not _cs().PROJECT_KEY.fullmatch(project_key or ""):
         raise _invalid("project_key", "a Jira project key is an upper-case letter followed by upper-case"
                        " letters, digits or underscores (at most 50)", "project_key_format")
-    request = cs.parse(cs.ClassificationInput, body)
+    request = _cs().parse(_cs().ClassificationInput, body)
     note = request.note or ""
 
     def work(conn: Any) -> dict[str, Any]:
@@ -250,7 +257,7 @@ def delete_project_classification(principal: Principal, project_key: str) -> Non
 # --- employee exclusions -----------------------------------------------------------------------
 
 def _exclusion_out(row: Mapping[str, Any]) -> dict[str, Any]:
-    return cs.ExclusionOut(**row).model_dump()
+    return _cs().ExclusionOut(**row).model_dump()
 
 
 def list_employee_exclusions(principal: Principal, query: Mapping[str, str] | None = None) -> dict:
@@ -265,7 +272,7 @@ def list_employee_exclusions(principal: Principal, query: Mapping[str, str] | No
 
 def create_employee_exclusion(principal: Principal, body: Any) -> dict[str, Any]:
     authorize(principal, "configure_billing")
-    request = cs.parse(cs.ExclusionInput, body)
+    request = _cs().parse(_cs().ExclusionInput, body)
     _check_dates(request.effective_from, request.effective_to)
     if request.application_key is not None and container.current().clickhouse.application(
             request.application_key) is None:
@@ -303,9 +310,9 @@ def get_settings(principal: Principal) -> dict[str, Any]:
 def put_setting(principal: Principal, key: str, body: Any) -> dict[str, Any]:
     """Replace one setting. Only the known keys, each validated by its model (``config_schemas``)."""
     authorize(principal, "manage_settings")
-    if key not in cs.SETTING_MODELS:
-        raise _invalid("key", f"unknown setting {key!r}", "unknown_setting", allowed=sorted(cs.SETTING_MODELS))
-    value = cs.parse_setting_value(key, body)
+    if key not in _cs().SETTING_MODELS:
+        raise _invalid("key", f"unknown setting {key!r}", "unknown_setting", allowed=sorted(_cs().SETTING_MODELS))
+    value = _cs().parse_setting_value(key, body)
     if key in ("rounding_increment_minutes", "category_map"):
         BillingSettings.from_mapping({key: value})  # the domain's own word on what it can bill with
 
@@ -341,14 +348,14 @@ def list_config_changes(principal: Principal, query: Mapping[str, str] | None = 
     authorize(principal, "read")
     filters = _filters(query, {"entity", "entity_id", "limit"})
     entity = filters.get("entity")
-    if entity is not None and entity not in cs.AUDITED_ENTITIES:
-        raise _invalid("entity", f"unknown entity {entity!r}", "literal_error", allowed=list(cs.AUDITED_ENTITIES))
+    if entity is not None and entity not in _cs().AUDITED_ENTITIES:
+        raise _invalid("entity", f"unknown entity {entity!r}", "literal_error", allowed=list(_cs().AUDITED_ENTITIES))
     limit_text = filters.get("limit", "100")
     if not limit_text.isdigit() or not 1 <= int(limit_text) <= _MAX_CHANGES:
         raise _invalid("limit", f"limit is a whole number from 1 to {_MAX_CHANGES}", "limit_range")
     rows = _run(lambda conn: _store().changes(conn, entity=entity, entity_id=filters.get("entity_id"),
                                               limit=int(limit_text)))
-    items = [cs.ConfigChangeOut(**row).model_dump() for row in rows]
+    items = [_cs().ConfigChangeOut(**row).model_dump() for row in rows]
     return {"items": items, "count": len(items)}
 
 

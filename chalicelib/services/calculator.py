@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any, Mapping
 from ..domain.access import Principal, authorize
 from ..domain.calculator import QuoteInput, QuoteResult, calculate_quote
 from ..domain.errors import DomainError, NotFound, ValidationFailed
-from ..schemas import parse
+from ..parsing import parse
 from . import container
 
 if TYPE_CHECKING:  # the models load on first use, not at cold start

@@ -17,7 +17,7 @@ from ..domain.access import Principal, authorize
 from ..domain.errors import Conflict, DomainError, ValidationFailed
 from ..domain.money import to_decimal
 from ..domain.status import check_action
-from ..schemas import parse
+from ..parsing import parse
 from . import container
 
 if TYPE_CHECKING:

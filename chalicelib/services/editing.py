@@ -9,7 +9,7 @@ from ..domain import invoice as rules
 from ..domain.access import Principal, authorize
 from ..domain.errors import BadRequest, NotFound, PreconditionRequired, ValidationFailed
 from ..domain.status import check_action
-from ..schemas import parse
+from ..parsing import parse
 from . import container
 from .invoices import get_invoice, require_uuid
 

@@ -5,7 +5,6 @@ from dataclasses import asdict, dataclass
 from datetime import timedelta
 from typing import Any, Mapping, Sequence
 
-from .. import schemas
 from ..domain.access import Principal, authorize
 from ..domain.billing import DraftResult, Period
 from ..domain.billing.engine import draft_from_totals, plan_prefill, traces_from_rows
@@ -28,6 +27,8 @@ class Prefill:
 
 
 def _period_and_key(body: Any) -> tuple[str, Period]:
+    from .. import schemas
+
     request = schemas.parse(schemas.PrefillRequest, body)
     return request.application_key, Period.parse(request.period)
 

@@ -17,7 +17,7 @@ from ..domain import jobs as policy
 from ..domain.access import Principal, authorize
 from ..domain.errors import Conflict, ValidationFailed
 from ..domain.status import REASON_REQUIRED, check_action, next_status
-from ..schemas import parse
+from ..parsing import parse
 from . import container
 from .editing import expected_version
 

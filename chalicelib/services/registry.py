@@ -10,7 +10,7 @@ from typing import Any, Mapping
 
 from ..domain.access import Principal, authorize
 from ..domain.errors import BadRequest, NotFound, ValidationFailed
-from ..schemas import parse
+from ..parsing import parse
 from . import container
 
 

@@ -20,7 +20,7 @@ from ..domain import webhooks as rules
 from ..domain.access import SYSTEM
 from ..domain.errors import Unauthenticated, ValidationFailed
 from ..domain.status import next_status
-from ..schemas import parse
+from ..parsing import parse
 from . import container
 
 log = logging.getLogger(__name__)
