@@ -6,7 +6,7 @@ import { api, unwrap } from "../../api/client";
 import type { Schemas } from "../../api/types";
 import { useAuth } from "../../auth/AuthContext";
 import { ErrorAlert } from "../../components/Common";
-import { formatDateTime, previousPeriod } from "../../lib/format";
+import { formatDateTime, formatPeriod, previousPeriod } from "../../lib/format";
 
 type Run = Schemas["GenerationRunOut"];
 type RunItem = Schemas["RunItemOut"];
@@ -15,7 +15,7 @@ const STATUS_COLORS: Record<Run["status"], string> = { running: "blue", complete
 
 export function RunStatus({ status }: { status: Run["status"] }) {
   const { t } = useTranslation();
-  return <Badge color={STATUS_COLORS[status]} variant="light">{t(`generation.status.${status}`)}</Badge>;
+  return <Badge color={STATUS_COLORS[status]} variant="light" style={{ overflow: "visible" }} styles={{ label: { overflow: "visible" } }}>{t(`generation.status.${status}`)}</Badge>;
 }
 
 function Items({ label, items }: { label: string; items: RunItem[] }) {
@@ -61,7 +61,7 @@ export default function Generation() {
   const c = r?.counts;
   const done = c ? c.total - c.pending : 0;
   return (
-    <Stack maw={900}>
+    <Stack maw={1000}>
       <Title order={2}>{t("generation.title")}</Title>
       <Text size="sm" c="dimmed">{t("generation.explain")}</Text>
       <Group align="flex-end">
@@ -72,11 +72,11 @@ export default function Generation() {
       {r && c && (
         <Stack aria-label={t("generation.run")} role="region">
           <Group gap="sm">
-            <Text fw={600}>{t("generation.runFor", { period: r.period })}</Text>
+            <Text fw={600}>{t("generation.runFor", { period: formatPeriod(r.period, i18n.language) })}</Text>
             <RunStatus status={r.status} />
             <Text size="sm" c="dimmed" aria-label={t("generation.progress")}>{t("generation.doneOf", { done, total: c.total })}</Text>
           </Group>
-          <Progress value={c.total ? (100 * done) / c.total : 100} color={c.failed ? "red" : undefined} animated={r.status === "running"} aria-label={t("generation.progress")} />
+          <Progress value={c.total ? (100 * done) / c.total : 100} color={c.failed ? "red" : r.status === "running" ? "blue" : "green"} animated={r.status === "running"} aria-label={t("generation.progress")} />
           <SimpleGrid cols={5}>
             {COUNTS.map((k) => (
               <Stack key={k} gap={0} aria-label={t(`generation.${k}`)} role="group">
@@ -100,7 +100,7 @@ export default function Generation() {
             </Table.Tr></Table.Thead>
             <Table.Tbody>{recent.data!.items.map((x) => (
               <Table.Tr key={x.id} style={{ cursor: "pointer" }} onClick={() => setRunId(x.id)} aria-selected={x.id === runId}>
-                <Table.Td>{x.period}</Table.Td><Table.Td>{formatDateTime(x.created_at, i18n.language)}</Table.Td>
+                <Table.Td style={{ whiteSpace: "nowrap" }}>{formatPeriod(x.period, i18n.language)}</Table.Td><Table.Td style={{ whiteSpace: "nowrap" }}>{formatDateTime(x.created_at, i18n.language)}</Table.Td>
                 <Table.Td>{t(`generation.triggers.${x.trigger}`)}</Table.Td><Table.Td><RunStatus status={x.status} /></Table.Td>
                 {COUNTS.map((k) => <Table.Td key={k} ta="right">{x.counts[k]}</Table.Td>)}
               </Table.Tr>
