@@ -3,12 +3,16 @@ import { useQuery } from "@tanstack/react-query";
 import { useTranslation } from "react-i18next";
 import { api, unwrap } from "../../api/client";
 import { ErrorAlert, Loading } from "../../components/Common";
-import { formatDateTime } from "../../lib/format";
+import { formatDate, formatDateTime, formatDecimal } from "../../lib/format";
 
 const HIDDEN = new Set(["id", "specificity", "created_at", "updated_at"]);
 const ACTION_COLORS: Record<string, string> = { create: "green", update: "blue", delete: "red" };
 
 type Snapshot = Record<string, unknown> | null;
+// the order a reader expects: whose rule, what it matches, what it changes, when, why
+const ORDER = ["application_key", "project_key", "account_id", "issue_type", "priority", "classification", "rate", "multiplier",
+  "min_billable_minutes", "rounding_increment_minutes", "effective_from", "effective_to", "reason", "note"];
+const rank = (k: string) => (ORDER.includes(k) ? ORDER.indexOf(k) : ORDER.length);
 const show = (v: unknown) => (v === null || v === undefined || v === "" ? "—" : typeof v === "object" ? JSON.stringify(v) : String(v));
 
 /** What changed, field by field: every filled field of a new or removed row, the differing ones of an update. */
@@ -19,6 +23,7 @@ export function changedFields(before: unknown, after: unknown): { field: string;
   const keys = [...new Set([...Object.keys(b ?? {}), ...Object.keys(a ?? {})])].filter((k) => !HIDDEN.has(k));
   return keys
     .filter((k) => JSON.stringify(b?.[k] ?? null) !== JSON.stringify(a?.[k] ?? null))
+    .sort((x, y) => rank(x) - rank(y))
     .map((k) => ({ field: k, before: b?.[k] ?? null, after: a?.[k] ?? null }));
 }
 
@@ -27,6 +32,15 @@ export function ChangeLog() {
   const { t, i18n } = useTranslation();
   const changes = useQuery({ queryKey: ["config-changes"], queryFn: async () => unwrap(await api.GET("/api/config-changes")) });
   if (changes.isPending) return <Loading />;
+  const lang = i18n.language;
+  const value = (field: string, v: unknown) => {
+    if (typeof v !== "string" || v === "") return show(v);
+    if (field === "rate") return formatDecimal(v, lang);
+    if (field === "multiplier") return formatDecimal(v, lang, 0);
+    if (field === "effective_from" || field === "effective_to") return formatDate(v, lang);
+    if (field === "classification") return t(`rules.kind.${v}`, { defaultValue: v });
+    return v;
+  };
   const label = (field: string) => (i18n.exists(`rules.field.${field}`) ? t(`rules.field.${field}`) : field);
   return (
     <Stack>
@@ -45,7 +59,7 @@ export function ChangeLog() {
               {changedFields(c.before, c.after).map((d) => (
                 <Text key={d.field} size="sm">
                   <Text span fw={600}>{label(d.field)}</Text>:{" "}
-                  {c.action === "update" ? <>{show(d.before)} → {show(d.after)}</> : show(c.action === "delete" ? d.before : d.after)}
+                  {c.action === "update" ? <>{value(d.field, d.before)} → {value(d.field, d.after)}</> : value(d.field, c.action === "delete" ? d.before : d.after)}
                 </Text>
               ))}
             </Table.Td>

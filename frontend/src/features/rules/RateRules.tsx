@@ -17,7 +17,9 @@ type Field = (typeof FIELDS)[number];
 type Values = Record<Field, string>;
 
 const text = (v: unknown) => (v === null || v === undefined ? "" : String(v));
-const fromRule = (r: Rule | null): Values => Object.fromEntries(FIELDS.map((f) => [f, text(r?.[f])])) as Values;
+// "1.5000" (the column's 4 places) is shown as "1.5"; the rate keeps its 2 places as money does
+const trimmed = (v: string) => (v.includes(".") ? v.replace(/\.?0+$/, "") : v);
+const fromRule = (r: Rule | null): Values => Object.fromEntries(FIELDS.map((f) => [f, f === "multiplier" ? trimmed(text(r?.[f])) : text(r?.[f])])) as Values;
 
 function body(values: Values) {
   return {
