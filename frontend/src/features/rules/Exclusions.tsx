@@ -8,7 +8,7 @@ import { ErrorAlert, Loading } from "../../components/Common";
 import { formatDate } from "../../lib/format";
 import { useClients } from "../invoices/api";
 import { ConfirmDelete } from "./ConfirmDelete";
-import { fieldErrors, FormError, orNull } from "./fieldErrors";
+import { fieldErrors, FormError, inForce, orNull } from "./fieldErrors";
 
 type Row = Schemas["ExclusionOut"];
 const FIELDS = ["account_id", "application_key", "effective_from", "effective_to", "reason"] as const;
@@ -81,7 +81,7 @@ export function Exclusions({ editable }: { editable: boolean }) {
         <Table.Tbody>{list.data?.items.map((x) => (
           <Table.Tr key={x.id}>
             <Table.Td>{x.account_id}</Table.Td><Table.Td>{x.application_key ?? t("rules.allClients")}</Table.Td>
-            <Table.Td style={{ whiteSpace: "nowrap" }}>{x.effective_from ? formatDate(x.effective_from, lang) : "…"} – {x.effective_to ? formatDate(x.effective_to, lang) : "…"}</Table.Td>
+            <Table.Td style={{ whiteSpace: "nowrap" }}>{inForce(t, x.effective_from, x.effective_to, (d) => formatDate(d, lang))}</Table.Td>
             <Table.Td>{x.reason}</Table.Td>
             {editable && <Table.Td ta="right"><Button size="compact-sm" variant="subtle" color="red" aria-label={t("rules.deleteExclusion", { who: x.account_id })} onClick={() => setDeleting(x)}>{t("rules.delete")}</Button></Table.Td>}
           </Table.Tr>

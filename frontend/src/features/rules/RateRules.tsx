@@ -8,7 +8,7 @@ import { ErrorAlert } from "../../components/Common";
 import { formatDate, formatDecimal } from "../../lib/format";
 import { useClients } from "../invoices/api";
 import { ConfirmDelete } from "./ConfirmDelete";
-import { fieldErrors, FormError, minutesOrNull, orNull } from "./fieldErrors";
+import { fieldErrors, FormError, inForce, minutesOrNull, orNull } from "./fieldErrors";
 
 type Rule = Schemas["RateRuleOut"];
 const FIELDS = ["account_id", "issue_type", "priority", "rate", "multiplier", "min_billable_minutes",
@@ -129,7 +129,7 @@ export function RateRules({ editable }: { editable: boolean }) {
               <Table.Td ta="right">{r.multiplier === null ? "—" : `× ${formatDecimal(r.multiplier, lang, 0)}`}</Table.Td>
               <Table.Td>{r.min_billable_minutes === null && r.rounding_increment_minutes === null ? "—"
                 : `${t("rules.minShort")} ${minutes(r.min_billable_minutes)}, ${t("rules.stepShort")} ${minutes(r.rounding_increment_minutes)}`}</Table.Td>
-              <Table.Td style={{ whiteSpace: "nowrap" }}>{r.effective_from ? formatDate(r.effective_from, lang) : "…"} – {r.effective_to ? formatDate(r.effective_to, lang) : "…"}</Table.Td>
+              <Table.Td style={{ whiteSpace: "nowrap" }}>{inForce(t, r.effective_from, r.effective_to, (d) => formatDate(d, lang))}</Table.Td>
               <Table.Td>{r.note}</Table.Td>
               {editable && <Table.Td style={{ whiteSpace: "nowrap" }}>
                 <Button size="compact-sm" variant="subtle" aria-label={t("rules.editRule", { id: r.id })} onClick={() => setEditing(r)}>{t("rules.edit")}</Button>

@@ -31,3 +31,12 @@ export const orNull = (value: string): string | null => (value.trim() === "" ? n
 /** Minutes are JSON integers: digits become a number; anything else is sent as typed so the API names the field. */
 export const minutesOrNull = (value: string): number | string | null =>
   value.trim() === "" ? null : /^\d+$/.test(value.trim()) ? Number(value.trim()) : value.trim();
+
+/** When a rule is in force, in words: "always", "from 1 Nov 2026", "until …", or "1 Nov 2026 – 31 Dec 2026". */
+export function inForce(t: (key: string, options?: Record<string, unknown>) => string, from: string | null, to: string | null,
+  format: (iso: string) => string): string {
+  if (!from && !to) return t("rules.always");
+  if (!to) return t("rules.fromDate", { date: format(from!) });
+  if (!from) return t("rules.untilDate", { date: format(to) });
+  return `${format(from)} – ${format(to)}`;
+}
