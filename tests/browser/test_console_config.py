@@ -42,7 +42,7 @@ def test_admin_generates_the_month_and_sees_the_api_counts(console, new_page):
     status, registry = console.call("GET", f"/api/invoices?period_from={PERIOD}&period_to={PERIOD}&status=draft&limit=200", token=token)
     assert status == 200 and len(registry["items"]) == counts["created"], registry
     expect(page.get_by_role("table", name="Recent runs")).to_contain_text("October 2026")
-    screenshot(page, "10-generation")
+    screenshot(page, "20-generation")
 
     # a second run for the same month creates nothing new: everything already exists
     page.get_by_role("button", name="Start the generation").click()
@@ -89,7 +89,7 @@ def test_accountant_adds_edits_and_deletes_a_rate_rule_and_sees_the_change_log(c
     dialog.get_by_label("Hourly rate").fill("60")
     dialog.get_by_label("Multiplier").fill("1.5")
     dialog.get_by_label("Note").fill("bugs at a higher rate")
-    screenshot(page, "11-rules-new-rate-rule")
+    screenshot(page, "21-rules-new-rate-rule")
     dialog.get_by_role("button", name="Save").click()
     expect(dialog).to_be_hidden()
 
@@ -101,7 +101,7 @@ def test_accountant_adds_edits_and_deletes_a_rate_rule_and_sees_the_change_log(c
     expect(row).to_contain_text("Bug")
     expect(row).to_contain_text("60.00")
     expect(row).to_contain_text("× 1.5")
-    screenshot(page, "11-rules-rate-rules")
+    screenshot(page, "22-rules-rate-rules")
 
     page.get_by_role("tab", name="Change log").click()
     log = page.get_by_role("table", name="Change log")
@@ -132,7 +132,7 @@ def test_accountant_adds_edits_and_deletes_a_rate_rule_and_sees_the_change_log(c
     expect(dialog.get_by_label("Hourly rate")).to_have_attribute("aria-invalid", "true")
     expect(dialog.get_by_label("Multiplier")).not_to_have_attribute("aria-invalid", "true")
     expect(dialog.get_by_text(problem)).to_be_visible()
-    screenshot(page, "12-rules-field-error")
+    screenshot(page, "23-rules-field-error")
     assert next(r for r in rules_of(console, token, "TAPP-HR") if r["id"] == rule["id"])["rate"] == "65.50"
     dialog.get_by_role("button", name="Cancel").click()
 
@@ -140,7 +140,7 @@ def test_accountant_adds_edits_and_deletes_a_rate_rule_and_sees_the_change_log(c
     first = page.get_by_role("table", name="Change log").get_by_role("row").nth(1)
     expect(first).to_contain_text(f"Changed rate rule {rule['id']}")
     expect(first).to_contain_text("Hourly rate: 60.00 → 65.50")
-    screenshot(page, "13-rules-change-log")
+    screenshot(page, "24-rules-change-log")
 
     page.get_by_role("tab", name="Rate rules").click()
     pick_client(page, "TAPP-HR")
@@ -170,7 +170,7 @@ def test_accountant_classifies_a_project_and_excludes_an_employee(console, new_p
     assert {"project_key": "OPS", "classification": "internal", "note": "office work"}.items() <= \
         next(c for c in listed["items"] if c["project_key"] == "OPS").items()
     expect(page.get_by_role("table", name="Project classifications")).to_contain_text("OPS")
-    screenshot(page, "14-rules-projects")
+    screenshot(page, "25-rules-projects")
 
     page.get_by_role("tab", name="Employee exclusions").click()
     page.get_by_role("button", name="Exclude an employee").click()
@@ -208,7 +208,7 @@ def test_accountant_classifies_a_project_and_excludes_an_employee(console, new_p
     log = page.get_by_role("table", name="Журнал изменений")
     expect(log.get_by_role("row").nth(1)).to_contain_text(f"Удалено исключение {excluded['id']}")
     expect(log).to_contain_text("Действует с: 1 нояб. 2026")
-    screenshot(page, "16-rules-change-log-ru")
+    screenshot(page, "27-rules-change-log-ru")
 
 
 def test_a_viewer_reads_the_rules_but_is_offered_no_change(console, new_page):
@@ -232,7 +232,7 @@ def test_a_viewer_reads_the_rules_but_is_offered_no_change(console, new_page):
     expect(page.get_by_role("button", name="Exclude an employee")).to_have_count(0)
     page.get_by_role("tab", name="Change log").click()
     expect(page.get_by_role("table", name="Change log")).to_contain_text(f"Added rate rule {rule['id']}")
-    screenshot(page, "15-rules-viewer")
+    screenshot(page, "26-rules-viewer")
     viewer = console.token("viewer")
     status, body = console.call("PATCH", f"/api/rate-rules/{rule['id']}", {"rate": "1.00"}, token=viewer)
     assert status == 403, body
