@@ -227,6 +227,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/drift": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Recorded drifts (open by default), newest first */
+        get: operations["list_drifts"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/employee-exclusions": {
         parameters: {
             query?: never;
@@ -262,6 +279,44 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/generation-runs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Recent generation runs, newest first */
+        get: operations["list_generation_runs"];
+        put?: never;
+        /**
+         * Start the month's drafts (admin): one idempotent draft per active application
+         * @description The month must have ended (422 otherwise); a run of the month already running -> 409 naming it in details.id. With a job queue the run comes back `running` and workers record each application's outcome (poll GET /api/generation-runs/{run_id}); without one it runs in the request and comes back finished. The Location header names the run.
+         */
+        post: operations["start_generation_run"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/generation-runs/{run_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A generation run: status, counts, and the applications that failed, were skipped or are retrying */
+        get: operations["get_generation_run"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/health": {
         parameters: {
             query?: never;
@@ -271,6 +326,23 @@ export interface paths {
         };
         /** Reachability of PostgreSQL and ClickHouse */
         get: operations["get_health"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/integrations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Per integration: configured or not, the environment variables and the settings it still lacks */
+        get: operations["integrations_readiness"];
         put?: never;
         post?: never;
         delete?: never;
@@ -291,6 +363,26 @@ export interface paths {
         put?: never;
         /** Save the prefill as a draft */
         post: operations["create_invoice"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/invoices/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The registry's filtered list as a CSV or XLSX file (the same filters, every page)
+         * @description Newest first, as the registry; cancelled invoices are listed (their status says so). CSV: UTF-8 with BOM, comma, CRLF, money as exact decimal strings, text cells that a spreadsheet would read as a formula (=, +, -, @, tab, CR) prefixed with a single quote (OWASP). XLSX: money as numbers with the exact value, a Totals sheet per currency (the registry's totals). Content-Disposition names the file. For xlsx send Accept: *\/* or its media type. A file too large for a Lambda response (about 4.7 MB of XLSX, 5 MB of ASCII CSV) is answered 201 with a presigned download link instead, or 422 when no download storage is configured.
+         */
+        get: operations["export_invoices"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -400,6 +492,74 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/invoices/{invoice_id}/drift": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The invoice against today's source: worklogs added/removed/changed, minutes and money per line */
+        get: operations["get_invoice_drift"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/invoices/{invoice_id}/drift/acknowledge": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Acknowledge the drift with a reason (no correction) */
+        post: operations["acknowledge_drift"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/invoices/{invoice_id}/drift/credit-note": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** A draft credit note for what the source says was over-billed (lines and worklogs from the drift) */
+        post: operations["propose_drift_credit_note"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/invoices/{invoice_id}/drift/supplement": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** A draft supplementary invoice (own number, linked to the original) for what was under-billed */
+        post: operations["propose_drift_supplement"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/invoices/{invoice_id}/events": {
         parameters: {
             query?: never;
@@ -503,6 +663,23 @@ export interface paths {
         patch: operations["update_invoice_line"];
         trace?: never;
     };
+    "/api/invoices/{invoice_id}/margin": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The invoice's margin against the floor that approval checks */
+        get: operations["get_invoice_margin"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/invoices/{invoice_id}/pay": {
         parameters: {
             query?: never;
@@ -554,6 +731,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/invoices/{invoice_id}/regenerate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Recompute a draft from today's source, keeping the user's edits (three-way merge); 409 lists the conflicts to resolve (If-Match required) */
+        post: operations["regenerate_invoice"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/invoices/{invoice_id}/reject": {
         parameters: {
             query?: never;
@@ -580,7 +774,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** approved → sent (Didox or e-mail delivery) */
+        /** approved → sent (e-mail), or approved → awaiting_signature (a resident's Didox e-invoice draft, sent once signed with the company's E-IMZO key in the Didox cabinet) */
         post: operations["invoice_send"];
         delete?: never;
         options?: never;
@@ -737,7 +931,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Didox document status callback (HMAC-SHA256 of the raw body in X-Didox-Signature) */
+        /** Didox document status callback (HMAC-SHA256 of the raw body in X-Didox-Signature); `status` is a documented Didox code (0, 1, 2, 3, 4, 5, 6, 8, 40, 50, 55, 60), anything else is 422 */
         post: operations["didox_webhook"];
         delete?: never;
         options?: never;
@@ -749,7 +943,11 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
-        /** BillingContact */
+        /**
+         * BillingContact
+         * @description Who receives the invoice by e-mail (it replaces the CDM's billing contacts) and whom the document
+         *     addresses. Text goes into mail headers and the document: control characters (CR/LF) are refused.
+         */
         BillingContact: {
             /**
              * Name
@@ -832,6 +1030,16 @@ export interface components {
              */
             created_at: string;
         };
+        /** ConflictResolution */
+        ConflictResolution: {
+            /** Conflict */
+            conflict: string;
+            /**
+             * Take
+             * @enum {string}
+             */
+            take: "ours" | "theirs";
+        };
         /** CreditNoteRequest */
         CreditNoteRequest: {
             /** Reason */
@@ -847,11 +1055,19 @@ export interface components {
             /** Document Id */
             document_id: string;
             /** Status */
-            status: string;
+            status: number | string;
             /** Timestamp */
             timestamp: number | string;
         } & {
             [key: string]: unknown;
+        };
+        /**
+         * DriftResolutionRequest
+         * @description Body of ``POST /api/invoices/{id}/drift/{credit-note|supplement|acknowledge}``.
+         */
+        DriftResolutionRequest: {
+            /** Reason */
+            reason: string;
         };
         /** ErrorBody */
         ErrorBody: {
@@ -918,6 +1134,118 @@ export interface components {
              */
             created_at: string;
         };
+        /** GenerationRunOut */
+        GenerationRunOut: {
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /** Period */
+            period: string;
+            /**
+             * Trigger
+             * @description api: started from the console; schedule: the monthly schedule
+             * @enum {string}
+             */
+            trigger: "api" | "schedule";
+            /**
+             * Mode
+             * @description queued: one queue message per application, workers record outcomes; inline: run in the request (no queue configured)
+             * @enum {string}
+             */
+            mode: "queued" | "inline";
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "running" | "completed" | "completed_with_failures";
+            /** Started By */
+            started_by: string | null;
+            counts: components["schemas"]["RunCounts"];
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+            /** Finished At */
+            finished_at: string | null;
+            /**
+             * Errors
+             * @description applications that failed, with the reason
+             */
+            errors: components["schemas"]["RunItemOut"][];
+            /**
+             * Skipped
+             * @description applications with nothing to bill, with the reason
+             */
+            skipped: components["schemas"]["RunItemOut"][];
+            /**
+             * Retrying
+             * @description pending applications whose last attempt failed; the queue delivers them again
+             */
+            retrying: components["schemas"]["RunItemOut"][];
+        };
+        /** GenerationRunPage */
+        GenerationRunPage: {
+            /** Items */
+            items: components["schemas"]["GenerationRunSummaryOut"][];
+        };
+        /** GenerationRunRequest */
+        GenerationRunRequest: {
+            /**
+             * Period
+             * @description calendar month, YYYY-MM (ended)
+             */
+            period: string;
+        };
+        /** GenerationRunSummaryOut */
+        GenerationRunSummaryOut: {
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /** Period */
+            period: string;
+            /**
+             * Trigger
+             * @description api: started from the console; schedule: the monthly schedule
+             * @enum {string}
+             */
+            trigger: "api" | "schedule";
+            /**
+             * Mode
+             * @description queued: one queue message per application, workers record outcomes; inline: run in the request (no queue configured)
+             * @enum {string}
+             */
+            mode: "queued" | "inline";
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "running" | "completed" | "completed_with_failures";
+            /** Started By */
+            started_by: string | null;
+            counts: components["schemas"]["RunCounts"];
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+            /** Finished At */
+            finished_at: string | null;
+        };
         /**
          * InvoicePatch
          * @description Header fields of a draft; only the fields present change. ``reason`` goes to the edit history.
@@ -959,7 +1287,7 @@ export interface components {
              * Vat Rate
              * @default null
              */
-            vat_rate?: number | string | null;
+            vat_rate?: (number | string) | null;
             /**
              * Reason
              * @default
@@ -1028,7 +1356,7 @@ export interface components {
              * Quantity
              * @default null
              */
-            quantity?: number | string | null;
+            quantity?: (number | string) | null;
             /**
              * Unit
              * @default null
@@ -1038,12 +1366,12 @@ export interface components {
              * Unit Price
              * @default null
              */
-            unit_price?: number | string | null;
+            unit_price?: (number | string) | null;
             /**
              * Multiplier
              * @default null
              */
-            multiplier?: number | string | null;
+            multiplier?: (number | string) | null;
             /**
              * Position
              * @default null
@@ -1267,12 +1595,12 @@ export interface components {
              * Rate
              * @default null
              */
-            rate?: number | string | null;
+            rate?: (number | string) | null;
             /**
              * Multiplier
              * @default null
              */
-            multiplier?: number | string | null;
+            multiplier?: (number | string) | null;
             /**
              * Min Billable Minutes
              * @default null
@@ -1350,6 +1678,22 @@ export interface components {
             /** Refresh Token */
             refresh_token: string;
         };
+        /**
+         * RegenerateRequest
+         * @description Body of ``POST /api/invoices/{id}/regenerate``: how to settle the conflicts of a previous attempt.
+         */
+        RegenerateRequest: {
+            /**
+             * Resolutions
+             * @default []
+             */
+            resolutions?: components["schemas"]["ConflictResolution"][];
+            /**
+             * Reason
+             * @default
+             */
+            reason?: string;
+        };
         /** RoleBreakdownOut */
         RoleBreakdownOut: {
             /** Role */
@@ -1362,6 +1706,49 @@ export interface components {
             revenue: string;
             /** Margin */
             margin: string;
+        };
+        /** RunCounts */
+        RunCounts: {
+            /**
+             * Total
+             * @description applications the run covers
+             */
+            total: number;
+            /** Created */
+            created: number;
+            /**
+             * Existing
+             * @description already had a live invoice for the month
+             */
+            existing: number;
+            /**
+             * Skipped
+             * @description nothing to bill (e.g. an HR contract with no billable hours)
+             */
+            skipped: number;
+            /** Failed */
+            failed: number;
+            /**
+             * Pending
+             * @description no outcome yet
+             */
+            pending: number;
+        };
+        /** RunItemOut */
+        RunItemOut: {
+            /** Application Key */
+            application_key: string;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "pending" | "created" | "existing" | "skipped" | "failed";
+            /** Invoice Id */
+            invoice_id: string | null;
+            /** Reason */
+            reason: string | null;
+            /** Attempts */
+            attempts: number;
         };
         /**
          * SettingInput
@@ -1904,6 +2291,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description Too many attempts (see Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description A database or service is unavailable; nothing was saved */
             503: {
                 headers: {
@@ -2119,7 +2515,10 @@ export interface operations {
     save_quote_snapshot: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description 1-255 visible ASCII characters (e.g. a UUID) chosen per request: a retry with the same key and body creates nothing and gets the first answer; the same key with another body is refused (422). Kept 24 h. */
+                "Idempotency-Key"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -2497,6 +2896,69 @@ export interface operations {
             };
         };
     };
+    list_drifts: {
+        parameters: {
+            query?: {
+                /** @description open, acknowledged, credit_proposed, supplement_proposed, cleared or all */
+                status?: "open" | "acknowledged" | "credit_proposed" | "supplement_proposed" | "cleared" | "all";
+                /** @description at most this many (1-500, default 100) */
+                limit?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: Record<string, never>[];
+                    };
+                };
+            };
+            /** @description Malformed request: not JSON, wrong type, unknown key (details name the field) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Missing, invalid or expired token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Well formed but breaks a rule (details name the field) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A database or service is unavailable; nothing was saved */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     list_employee_exclusions: {
         parameters: {
             query?: {
@@ -2692,6 +3154,203 @@ export interface operations {
             };
         };
     };
+    list_generation_runs: {
+        parameters: {
+            query?: {
+                /** @description only this month's runs (YYYY-MM) */
+                period?: string;
+                /** @description at most this many (1-100, default 20) */
+                limit?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GenerationRunPage"];
+                };
+            };
+            /** @description Malformed request: not JSON, wrong type, unknown key (details name the field) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Missing, invalid or expired token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Well formed but breaks a rule (details name the field) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A database or service is unavailable; nothing was saved */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    start_generation_run: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["GenerationRunRequest"];
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GenerationRunOut"];
+                };
+            };
+            /** @description Malformed request: not JSON, wrong type, unknown key (details name the field) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Missing, invalid or expired token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Unsupported media type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Well formed but breaks a rule (details name the field) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A database or service is unavailable; nothing was saved */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    get_generation_run: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                run_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GenerationRunOut"];
+                };
+            };
+            /** @description Missing, invalid or expired token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A database or service is unavailable; nothing was saved */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     get_health: {
         parameters: {
             query?: never;
@@ -2725,6 +3384,44 @@ export interface operations {
                         status: "ok" | "degraded";
                         checks: Record<string, never>;
                     };
+                };
+            };
+        };
+    };
+    integrations_readiness: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": Record<string, never>;
+                };
+            };
+            /** @description Missing, invalid or expired token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A database or service is unavailable; nothing was saved */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
@@ -2888,6 +3585,96 @@ export interface operations {
             };
             /** @description Unsupported media type */
             415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Well formed but breaks a rule (details name the field) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A database or service is unavailable; nothing was saved */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    export_invoices: {
+        parameters: {
+            query?: {
+                /** @description csv (default) or xlsx */
+                format?: "csv" | "xlsx";
+                /** @description one or more statuses, comma-separated */
+                status?: string;
+                /** @description invoice | credit_note */
+                kind?: string;
+                /** @description application (contract) key */
+                application_key?: string;
+                /** @description customer key */
+                customer_key?: string;
+                /** @description YYYY-MM */
+                period_from?: string;
+                /** @description YYYY-MM */
+                period_to?: string;
+                /** @description number prefix (PRX-2026-00) or part of the customer's name */
+                q?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/csv": string;
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": string;
+                };
+            };
+            /** @description See schema */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        download_url: string;
+                        expires_at: string;
+                        filename: string;
+                        media_type: string;
+                        bytes: number;
+                        rows: number;
+                    };
+                };
+            };
+            /** @description Malformed request: not JSON, wrong type, unknown key (details name the field) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Missing, invalid or expired token */
+            401: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3500,6 +4287,8 @@ export interface operations {
             header?: {
                 /** @description the invoice version from the ETag of your last read, e.g. "3" */
                 "If-Match"?: string;
+                /** @description 1-255 visible ASCII characters (e.g. a UUID) chosen per request: a retry with the same key and body creates nothing and gets the first answer; the same key with another body is refused (422). Kept 24 h. */
+                "Idempotency-Key"?: string;
             };
             path: {
                 invoice_id: string;
@@ -3568,6 +4357,431 @@ export interface operations {
             };
             /** @description If-Match does not match the current version */
             412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Unsupported media type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Well formed but breaks a rule (details name the field) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A database or service is unavailable; nothing was saved */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    get_invoice_drift: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                invoice_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        invoice_id: string;
+                        number?: string | null;
+                        lines: Record<string, never>[];
+                        worklogs: Record<string, never>[];
+                        counts?: Record<string, never>;
+                        minutes_changed?: number;
+                        subtotal_delta: string;
+                        vat_delta?: string;
+                        total_delta: string;
+                        /** @enum {unknown} */
+                        direction?: "over_billed" | "under_billed" | "none";
+                        drifted?: boolean;
+                        above_threshold?: boolean;
+                        record?: Record<string, never> | null;
+                        allowed_resolutions?: string[];
+                    };
+                };
+            };
+            /** @description Missing, invalid or expired token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A database or service is unavailable; nothing was saved */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    acknowledge_drift: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                invoice_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DriftResolutionRequest"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        drift: {
+                            invoice_id: string;
+                            number?: string | null;
+                            lines: Record<string, never>[];
+                            worklogs: Record<string, never>[];
+                            counts?: Record<string, never>;
+                            minutes_changed?: number;
+                            subtotal_delta: string;
+                            vat_delta?: string;
+                            total_delta: string;
+                            /** @enum {unknown} */
+                            direction?: "over_billed" | "under_billed" | "none";
+                            drifted?: boolean;
+                            above_threshold?: boolean;
+                            record?: Record<string, never> | null;
+                            allowed_resolutions?: string[];
+                        };
+                        correction: Record<string, never> | null;
+                    };
+                };
+            };
+            /** @description Malformed request: not JSON, wrong type, unknown key (details name the field) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Missing, invalid or expired token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Unsupported media type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Well formed but breaks a rule (details name the field) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A database or service is unavailable; nothing was saved */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    propose_drift_credit_note: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                invoice_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DriftResolutionRequest"];
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        drift: {
+                            invoice_id: string;
+                            number?: string | null;
+                            lines: Record<string, never>[];
+                            worklogs: Record<string, never>[];
+                            counts?: Record<string, never>;
+                            minutes_changed?: number;
+                            subtotal_delta: string;
+                            vat_delta?: string;
+                            total_delta: string;
+                            /** @enum {unknown} */
+                            direction?: "over_billed" | "under_billed" | "none";
+                            drifted?: boolean;
+                            above_threshold?: boolean;
+                            record?: Record<string, never> | null;
+                            allowed_resolutions?: string[];
+                        };
+                        correction: Record<string, never> | null;
+                    };
+                };
+            };
+            /** @description Malformed request: not JSON, wrong type, unknown key (details name the field) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Missing, invalid or expired token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Unsupported media type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Well formed but breaks a rule (details name the field) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A database or service is unavailable; nothing was saved */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    propose_drift_supplement: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                invoice_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DriftResolutionRequest"];
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        drift: {
+                            invoice_id: string;
+                            number?: string | null;
+                            lines: Record<string, never>[];
+                            worklogs: Record<string, never>[];
+                            counts?: Record<string, never>;
+                            minutes_changed?: number;
+                            subtotal_delta: string;
+                            vat_delta?: string;
+                            total_delta: string;
+                            /** @enum {unknown} */
+                            direction?: "over_billed" | "under_billed" | "none";
+                            drifted?: boolean;
+                            above_threshold?: boolean;
+                            record?: Record<string, never> | null;
+                            allowed_resolutions?: string[];
+                        };
+                        correction: Record<string, never> | null;
+                    };
+                };
+            };
+            /** @description Malformed request: not JSON, wrong type, unknown key (details name the field) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Missing, invalid or expired token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4226,6 +5440,63 @@ export interface operations {
             };
         };
     };
+    get_invoice_margin: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                invoice_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        known: boolean;
+                        require_reason?: boolean;
+                        revenue?: string;
+                        cost?: string;
+                        margin_pct?: string | null;
+                        floor_pct?: string;
+                        below_floor?: boolean;
+                    };
+                };
+            };
+            /** @description Missing, invalid or expired token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A database or service is unavailable; nothing was saved */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     invoice_pay: {
         parameters: {
             query?: never;
@@ -4425,6 +5696,128 @@ export interface operations {
             };
             /** @description Not found */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A database or service is unavailable; nothing was saved */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    regenerate_invoice: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description the invoice version from the ETag of your last read, e.g. "3" */
+                "If-Match"?: string;
+            };
+            path: {
+                invoice_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["RegenerateRequest"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        invoice: Record<string, never>;
+                        merge: Record<string, never>;
+                    };
+                };
+            };
+            /** @description Malformed request: not JSON, wrong type, unknown key (details name the field) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Missing, invalid or expired token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description If-Match does not match the current version */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Unsupported media type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Well formed but breaks a rule (details name the field) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description If-Match is required */
+            428: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5191,7 +6584,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                key: "category_map" | "company" | "credit_note_prefix" | "invoice_prefix" | "payment_terms_days" | "rounding_increment_minutes" | "separation_of_duties";
+                key: "application_cost_rates" | "category_map" | "company" | "credit_note_prefix" | "customer_details" | "drift_minutes_threshold" | "drift_money_threshold" | "drift_months_back" | "efaktura" | "invoice_prefix" | "margin_floor_pct" | "margin_require_reason" | "mxik_codes" | "payment_terms_days" | "resident_issue_date" | "rounding_increment_minutes" | "separation_of_duties" | "unit_codes";
             };
             cookie?: never;
         };

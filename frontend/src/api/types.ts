@@ -77,8 +77,3 @@ export type Client = {
   customer_name: string; is_resident: boolean; jira_project_keys: string[];
 };
 
-export type GenerationRun = {
-  id: string; period: string; status: "running" | "completed" | "failed";
-  total?: number; created: number; existing: number; skipped: number; failed: number;
-  errors?: { application_key: string; error: string }[];
-};
