@@ -110,7 +110,15 @@ def get_settings() -> Settings:
     from aws_lambda_powertools.utilities import parameters
 
     secret = parameters.get_secret(base.secrets_id, transform="json", max_age=base.secrets_max_age_seconds)
-    return base.overlaid(secret)
+    # Called on every container.current(): while Powertools hands back the same cached object, so do we
+    # (no new Settings per call, and container.current compares by identity first).
+    cached = _overlaid.get(base.secrets_id)
+    if cached is None or cached[0] is not secret:
+        cached = _overlaid[base.secrets_id] = (secret, base.overlaid(secret))
+    return cached[1]
+
+
+_overlaid: dict[str, tuple[Any, Settings]] = {}
 
 
 get_settings.cache_clear = _environment_settings.cache_clear  # type: ignore[attr-defined]  # CLI, make run

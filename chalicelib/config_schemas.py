@@ -26,28 +26,14 @@ from pydantic import (AfterValidator, BaseModel, Field, PlainValidator, StrictBo
 from pydantic_core import PydanticCustomError
 
 from .domain import limits
-from .schemas import ExactDecimal, Strict, parse
+from .schemas import ExactDecimal, Strict, calendar_date, parse
 
 MINUTES_PER_DAY = 1440
-_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", re.ASCII)
 
 
 def _iso_date(value: Any) -> date:
-    if isinstance(value, date) and not isinstance(value, datetime):
-        return value
-    if not isinstance(value, str):
-        # "_type" suffix: the parse() table treats it as a structural (400) problem.
-        raise PydanticCustomError("date_type", "a date is a string YYYY-MM-DD")
-    if not _ISO_DATE.fullmatch(value):
-        raise PydanticCustomError("date_format", "a date is written YYYY-MM-DD")
-    try:
-        parsed = date.fromisoformat(value)
-    except ValueError:
-        raise PydanticCustomError("date_invalid", "not a calendar date") from None
-    if not limits.date_in_range(parsed):
-        raise PydanticCustomError("date_out_of_range", "must be between {low} and {high}",
-                                  {"low": limits.DATE_MIN.isoformat(), "high": limits.DATE_MAX.isoformat()})
-    return parsed
+    # A misspelt date in the configuration is a rule broken (422), not a malformed body.
+    return calendar_date(value, malformed=("date_format", "a date is written YYYY-MM-DD"))
 
 
 IsoDate = Annotated[date, PlainValidator(_iso_date)]

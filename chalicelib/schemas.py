@@ -54,15 +54,18 @@ _ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", re.ASCII)
 _PERIOD_TEXT = re.compile(r"[0-9]{4}-[0-9]{2}", re.ASCII)
 
 
-def _calendar_date(value: Any) -> date:
-    """A date written ``YYYY-MM-DD`` in ASCII digits, nothing else (no time part), within the limits."""
+def calendar_date(value: Any, *, malformed: tuple[str, str] = (
+        "date_parsing", "a date is written YYYY-MM-DD (no time, no spaces)")) -> date:
+    """A date written ``YYYY-MM-DD`` in ASCII digits, nothing else (no time part), within the limits.
+    ``malformed`` is the error (type, message) for text that is not so written: request bodies make it a
+    400 (``_parsing``), the billing configuration a 422 (``config_schemas``)."""
     if isinstance(value, date) and not isinstance(value, datetime):
         parsed = value
     elif not isinstance(value, str):
         # "_type"/"_parsing" suffixes: parse() treats these as malformed (400).
         raise PydanticCustomError("date_type", "a date is a string YYYY-MM-DD")
     elif not _ISO_DATE.fullmatch(value):
-        raise PydanticCustomError("date_parsing", "a date is written YYYY-MM-DD (no time, no spaces)")
+        raise PydanticCustomError(*malformed)
     else:
         try:
             parsed = date.fromisoformat(value)
@@ -111,7 +114,7 @@ def _email_address(value: str) -> str:
     return address.addr_spec
 
 
-CalendarDate = Annotated[date, PlainValidator(_calendar_date),
+CalendarDate = Annotated[date, PlainValidator(calendar_date),
                          WithJsonSchema({"type": "string", "format": "date",
                                          "description": f"YYYY-MM-DD, {limits.DATE_MIN} to {limits.DATE_MAX}"})]
 ExactDecimal = Annotated[Decimal, BeforeValidator(_decimal_text)]

@@ -7,6 +7,7 @@
 """
 from __future__ import annotations
 
+import contextlib
 import itertools
 import os
 from pathlib import Path
@@ -153,3 +154,27 @@ def document_settings(container):
 
     container.db.run(work)
     return DOCUMENT_SETTINGS
+
+
+@contextlib.contextmanager
+def local_stack(container):
+    """What ``make run`` starts around the API (moto, the SaaS doubles, the local Lambda Invoke API, the worker
+    and schedule threads) and the API on a real socket, wired to this test's ``container``: (effects, server)."""
+    from dataclasses import replace
+
+    from infra.local.server import BackgroundServer
+    from infra.local.side_effects import LocalSideEffects
+
+    effects = LocalSideEffects().start()
+    server = BackgroundServer()
+    wired = container_module.Container(replace(container.settings, **effects.settings_values(server.url)))
+    container_module.use(wired)
+    server.start()
+    effects.start_workers(wait_seconds=1)
+    try:
+        yield effects, server
+    finally:
+        server.stop()
+        effects.stop()
+        container_module.use(container)
+        wired.close()

@@ -73,7 +73,7 @@ def current() -> Container:
     if _current is not None and not _built_here:
         return _current  # installed with use(): its settings are the installer's
     settings = get_settings()
-    if _current is None or _current.settings != settings:
+    if _current is None or (_current.settings is not settings and _current.settings != settings):
         with _current_lock:
             if _current is None or _current.settings != settings:
                 previous, _current, _built_here = _current, Container(settings), True

@@ -73,13 +73,14 @@ def _payload(invoice_id: str) -> dict[str, Any]:
             "documents": documents, "billing_contacts": recipients}
 
 
-def e_invoice_problems(conn, invoice: Mapping[str, Any], snapshot: Mapping[str, Any]) -> list[dict[str, str]]:
+def e_invoice_problems(conn, invoice: Mapping[str, Any], snapshot: Mapping[str, Any],
+                       configured: Mapping[str, Any] | None = None) -> list[dict[str, str]]:
     """Why a resident's invoice could not become a valid Didox 002 body (checked at ``finalize``, so it
     fails there with a 422 naming what is missing, not days later in a job). Empty when Didox is not
     configured: delivery is then reported ``disabled`` by its job."""
     if not effects().didox.configured or not snapshot.get("is_resident"):
         return []
-    _, missing = e_invoice_body(conn, invoice, snapshot)
+    _, missing = e_invoice_body(conn, invoice, snapshot, configured)
     problems = []
     for text in missing:
         field, _, problem = text.partition(": ")
@@ -87,15 +88,18 @@ def e_invoice_problems(conn, invoice: Mapping[str, Any], snapshot: Mapping[str, 
     return problems
 
 
-def e_invoice_body(conn, invoice: Mapping[str, Any], snapshot: Mapping[str, Any]) -> tuple[dict, list[str]]:
+def e_invoice_body(conn, invoice: Mapping[str, Any], snapshot: Mapping[str, Any],
+                   configured: Mapping[str, Any] | None = None) -> tuple[dict, list[str]]:
     """The Didox 002 body this invoice would make with the settings as they are now, and what is missing
-    (``adapters.didox.build_factura``), read from the same settings as ``deliver_didox``'s payload."""
+    (``adapters.didox.build_factura``), read from the same settings as ``deliver_didox``'s payload
+    (``configured``: the ``E_INVOICE_SETTINGS`` when the caller has read them already)."""
     from ..adapters import billing_config_store as settings_store
     from ..adapters import invoice_store as store
     from ..adapters.didox import build_factura
     from ..adapters.integration import FrozenInvoice
 
-    configured = settings_store.settings(conn, list(E_INVOICE_SETTINGS))
+    if configured is None:
+        configured = settings_store.settings(conn, list(E_INVOICE_SETTINGS))
     corrects = None
     if invoice.get("corrects_id"):
         original = store.load_invoice(conn, invoice["corrects_id"])

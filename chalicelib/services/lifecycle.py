@@ -141,12 +141,14 @@ def finalize(principal: Principal, invoice_id: str, if_match: str | None, body: 
                         if c["number"] is not None and c["status"] != "cancelled" and c["id"] != invoice_id]
             room = rules.credit_room(original["total"], credited)
         rules.check_finalizable(invoice["kind"], invoice, invoice["lines"], credit_room=room)
-        printed = settings_store.settings(conn, ["company", "mxik_codes", "unit_codes"])
-        rules.check_documentable(invoice, invoice["lines"], snapshot, printed.get("company"),
-                                 printed.get("mxik_codes"), printed.get("unit_codes"))
-        from .integrations import e_invoice_problems
+        from .integrations import E_INVOICE_SETTINGS, e_invoice_problems
 
-        problems = e_invoice_problems(conn, invoice, snapshot)  # a resident's e-invoice must be buildable
+        # one read of what the printed document, the e-invoice and the numbering need
+        configured = settings_store.settings(conn, [*E_INVOICE_SETTINGS, *_NUMBERING_SETTINGS])
+        rules.check_documentable(invoice, invoice["lines"], snapshot, configured.get("company"),
+                                 configured.get("mxik_codes"), configured.get("unit_codes"))
+        # a resident's e-invoice must be buildable
+        problems = e_invoice_problems(conn, invoice, snapshot, configured)
         if problems:
             raise ValidationFailed("the e-invoice for Didox cannot be built from this invoice: "
                                    + "; ".join(f"{p['field']}: {p['problem']}" for p in problems),
@@ -154,9 +156,8 @@ def finalize(principal: Principal, invoice_id: str, if_match: str | None, body: 
         values: dict[str, Any] = {}
         number = invoice["number"]
         if number is None:  # a rejected invoice keeps the number it was given
-            prefixes = settings_store.settings(conn, _NUMBERING_SETTINGS)
-            series = rules.series_for(invoice["kind"], prefixes.get("invoice_prefix", "PRX"),
-                                      prefixes.get("credit_note_prefix", "CN"))
+            series = rules.series_for(invoice["kind"], configured.get("invoice_prefix", "PRX"),
+                                      configured.get("credit_note_prefix", "CN"))
             year = invoice["issue_date"].year
             sequence = store.take_number(conn, series, year)
             number = rules.format_number(series, year, sequence)

@@ -15,12 +15,11 @@ import shutil
 import subprocess
 import urllib.error
 import urllib.request
-from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
-from chalicelib.services import container as container_module
+from tests.conftest import local_stack
 from tests.e2e.conftest import PASSWORD, users  # noqa: F401  (the e2e users fixture, reused)
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -103,37 +102,11 @@ class Console:
         return data["access_token"]
 
 
-def _serves_console(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(url + "/invoices", timeout=30) as response:
-            return response.headers.get("Content-Type", "").startswith("text/html") and b'id="root"' in response.read()
-    except (urllib.error.URLError, OSError):
-        return False
-
-
 @pytest.fixture
 def console(container, users, console_dist, document_settings):
-    from infra.local.server import BackgroundServer
-    from infra.local.side_effects import LocalSideEffects
-
-    from tests.browser.static_proxy import StaticProxy
-
-    effects = LocalSideEffects().start()
-    server = BackgroundServer()
-    wired = container_module.Container(replace(container.settings, **effects.settings_values(server.url)))
-    container_module.use(wired)
-    server.start()
-    effects.start_workers(wait_seconds=1)
-    proxy = None if _serves_console(server.url) else StaticProxy(console_dist, server.url).start()
-    try:
-        yield Console(proxy.url if proxy else server.url, server.url, effects)
-    finally:
-        if proxy:
-            proxy.stop()
-        server.stop()
-        effects.stop()
-        container_module.use(container)
-        wired.close()
+    """The local stack with the API server serving the console's build at / (as make run does)."""
+    with local_stack(container) as (effects, server):
+        yield Console(server.url, server.url, effects)
 
 
 @pytest.fixture

@@ -18,6 +18,7 @@ import boto3
 import pytest
 
 from chalicelib.services import container as container_module
+from tests.conftest import local_stack
 from tests.e2e.conftest import PASSWORD
 
 WAIT_SECONDS = 90  # an upper bound for the worker on a loaded 2-core machine, never an assertion
@@ -25,22 +26,8 @@ WAIT_SECONDS = 90  # an upper bound for the worker on a loaded 2-core machine, n
 
 @pytest.fixture
 def stack(container, users, document_settings):
-    from infra.local.server import BackgroundServer
-    from infra.local.side_effects import LocalSideEffects
-
-    effects = LocalSideEffects().start()
-    server = BackgroundServer()
-    wired = container_module.Container(replace(container.settings, **effects.settings_values(server.url)))
-    container_module.use(wired)
-    server.start()
-    effects.start_workers(wait_seconds=1)
-    try:
-        yield effects, server
-    finally:
-        server.stop()
-        effects.stop()
-        container_module.use(container)
-        wired.close()
+    with local_stack(container) as running:
+        yield running
 
 
 def call(server, method, path, body=None, token=None):

@@ -7,7 +7,7 @@ from datetime import date
 
 
 from chalicelib.domain.billing import Period
-from chalicelib.services import generation, queue_worker
+from chalicelib.services import generation
 
 OCT = Period.parse("2026-10")
 
@@ -68,16 +68,21 @@ def test_an_application_the_engine_cannot_plan_fails_alone(container, monkeypatc
                                   "reason": "ValueError: project THR: unknown classification 'secret'"}]
 
 
+QUEUE_ARN = "arn:aws:sqs:eu-central-1:123456789012:proxima-invoice-jobs"
+
+
 def _sqs_event(*bodies):
-    return {"Records": [{"messageId": f"m{i}", "receiptHandle": "r", "body": body, "attributes": {},
-                         "messageAttributes": {}, "md5OfBody": "", "eventSource": "aws:sqs",
-                         "eventSourceARN": "arn:aws:sqs:eu-central-1:123456789012:proxima-invoice-jobs",
-                         "awsRegion": "eu-central-1"} for i, body in enumerate(bodies)]}
+    from infra.local.lambda_runtime import sqs_record
+
+    return {"Records": [sqs_record(body, QUEUE_ARN, message_id=f"m{i}") for i, body in enumerate(bodies)]}
 
 
 def test_queue_batch_is_idempotent_and_reports_bad_records(container):
     message = json.dumps({"type": "generate_draft", "application_key": "TAPP-FP", "period": "2026-10"})
-    result = queue_worker.process_batch(_sqs_event(message, message, "{not json"))
+    from infra.local.lambda_runtime import invoke
+
+    # through the jobs-worker function's entrypoint, as Lambda's SQS event source calls it
+    result = invoke("app.jobs_worker", _sqs_event(message, message, "{not json"), function_name="jobs-worker")
     assert result == {"batchItemFailures": [{"itemIdentifier": "m2"}]}
     rows = _invoices(container)
     assert [(r["application_key"], r["total"]) for r in rows] == [("TAPP-FP", Decimal("18000.00"))]
