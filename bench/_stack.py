@@ -51,17 +51,9 @@ def bench_container(scale: int = 10, database: str = "proxima_bench", *, applica
 
 def reset_invoices(container) -> None:
     """Drop the drafts a previous run created (audit rows too: this is a scratch benchmark database)."""
-    audit = ("invoicing.invoice_events", "invoicing.invoice_edit_history")
+    from infra.local.stack import clear_invoices
 
-    def work(conn):
-        for table in audit:
-            conn.execute(f"ALTER TABLE {table} DISABLE TRIGGER USER")
-        conn.execute("TRUNCATE invoicing.invoice_events, invoicing.invoice_edit_history, "
-                     "invoicing.invoice_line_items, invoicing.integration_jobs, invoicing.invoices CASCADE")
-        for table in audit:
-            conn.execute(f"ALTER TABLE {table} ENABLE TRIGGER USER")
-
-    container.db.run(work)
+    clear_invoices(container.db)
 
 
 def percentile(values, p):

@@ -27,23 +27,6 @@ QUOTE = {"currency": "USD", "overhead_pct": "15", "discount_pct": "5",
                    {"role": "Designer", "hours": "0", "cost_rate": "18", "bill_rate": "40"}]}
 
 
-def _clear_invoices(db) -> None:
-    """A scratch start: the local demo database's invoices and quotes go, audit rows too (triggers off)."""
-    audit = ("invoicing.invoice_events", "invoicing.invoice_edit_history")
-
-    def work(conn):
-        for table in audit:
-            conn.execute(f"ALTER TABLE {table} DISABLE TRIGGER USER")
-        conn.execute("TRUNCATE invoicing.invoice_events, invoicing.invoice_edit_history, "
-                     "invoicing.invoice_line_items, invoicing.integration_jobs, invoicing.invoices")
-        conn.execute("DELETE FROM invoicing.calculator_snapshots")
-        conn.execute("DELETE FROM invoicing.number_sequences")
-        for table in audit:
-            conn.execute(f"ALTER TABLE {table} ENABLE TRIGGER USER")
-
-    db.run(work)
-
-
 def _pngs(name: str, pdf: bytes) -> None:
     pdf_path = OUT / f"{name}.pdf"
     pdf_path.write_bytes(pdf)
@@ -81,7 +64,9 @@ def main(argv: list[str] | None = None) -> int:
         seed_demo(settings.clickhouse_url, settings.database_url, scale=1)
     seed_postgres(settings.database_url)
     if not args.keep:
-        _clear_invoices(c.db)
+        from infra.local.stack import clear_invoices
+
+        clear_invoices(c.db, quotes=True)
     period = Period.parse(args.period) if args.period else generation.previous_month(date.today())
     accountant = Principal("", "accountant@proxima.local", "accountant")
     approver = Principal("", "approver@proxima.local", "approver")

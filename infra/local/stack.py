@@ -71,3 +71,23 @@ def prepare_environment() -> dict[str, str]:
     if not os.environ.get("AUTH_SECRET"):
         os.environ["AUTH_SECRET"] = _local_secret()
     return {k: os.environ[k] for k in ("DATABASE_URL", "CLICKHOUSE_URL")}
+
+
+def clear_invoices(db, *, quotes: bool = False) -> None:
+    """A scratch start for a local or benchmark database: every invoice with its lines, jobs, corrections and
+    audit rows (the audit tables' no-delete triggers switched off meanwhile); with ``quotes`` also the saved
+    quotes and the number series. CASCADE takes the tables that reference invoices (drifts, baselines…)."""
+    audit = ("invoicing.invoice_events", "invoicing.invoice_edit_history")
+
+    def work(conn):
+        for table in audit:
+            conn.execute(f"ALTER TABLE {table} DISABLE TRIGGER USER")
+        conn.execute("TRUNCATE invoicing.invoice_events, invoicing.invoice_edit_history, "
+                     "invoicing.invoice_line_items, invoicing.integration_jobs, invoicing.invoices CASCADE")
+        if quotes:
+            conn.execute("DELETE FROM invoicing.calculator_snapshots")
+            conn.execute("DELETE FROM invoicing.number_sequences")
+        for table in audit:
+            conn.execute(f"ALTER TABLE {table} ENABLE TRIGGER USER")
+
+    db.run(work)
