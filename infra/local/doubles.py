@@ -80,6 +80,8 @@ class Double:
         self.requests: list[Recorded] = []
         self._faults: list[_Fault] = []
         self.routes: list[Route] = []
+        self._acting = 0  # requests recorded whose effect is not complete yet (see settle())
+        self._idle = threading.Condition()
 
     # -- lifecycle --------------------------------------------------------------------------
     def start(self) -> "Double":
@@ -137,6 +139,21 @@ class Double:
         with self.lock:
             self._faults.append(_Fault("malformed", times, path, method))
 
+    def settle(self, timeout: float = 60.0) -> None:
+        """Wait until every scripted fault has been used and every request received has had its effect.
+
+        A client that timed out on a delayed request can return before the double has even read it (on a
+        loaded machine the server thread may not have run yet); a test that then counts effects settles
+        first instead of racing the double. The late answer itself may still be due.
+        """
+        def settled() -> bool:
+            with self.lock:
+                return self._acting == 0 and not self._faults
+
+        with self._idle:
+            if not self._idle.wait_for(settled, timeout=timeout):
+                raise TimeoutError(f"{self.name}: not settled after {timeout} s")
+
     def requests_to(self, method: str, path_pattern: str) -> list[Recorded]:
         pattern = re.compile(path_pattern)
         with self.lock:
@@ -178,21 +195,27 @@ class Double:
             body = None
         record = Recorded(handler.command, parts.path, {k: v[-1] for k, v in parse_qs(parts.query).items()},
                           {k.lower(): v for k, v in handler.headers.items()}, body, raw)
-        with self.lock:
+        with self._idle, self.lock:
+            self._acting += 1
             self.requests.append(record)
-        fault = self._take_fault(record.method, parts.path)
-        if fault is not None and fault.kind == "fail":
-            return self._send(handler, fault.status, fault.body, fault.headers)
-        if fault is not None and fault.kind == "malformed":
-            return self._send_raw(handler, 200, b"<html>upstream hiccup", {"Content-Type": "text/html"})
-        if self.upstream:
-            status, payload, headers = self._forward(handler, record)
-            if fault is not None and fault.kind == "delay":
-                time.sleep(fault.seconds)
-            return self._send_raw(handler, status, payload, headers)
-        status, reply, headers = self._route(record)
+        try:
+            fault = self._take_fault(record.method, parts.path)
+            if fault is not None and fault.kind == "fail":
+                return self._send(handler, fault.status, fault.body, fault.headers)
+            if fault is not None and fault.kind == "malformed":
+                return self._send_raw(handler, 200, b"<html>upstream hiccup", {"Content-Type": "text/html"})
+            if self.upstream:
+                status, payload, headers = self._forward(handler, record)
+            else:
+                status, reply, headers = self._route(record)
+        finally:
+            with self._idle:
+                self._acting -= 1
+                self._idle.notify_all()
         if fault is not None and fault.kind == "delay":
             time.sleep(fault.seconds)
+        if self.upstream:
+            return self._send_raw(handler, status, payload, headers)
         self._send(handler, status, reply, headers)
 
     def _forward(self, handler: BaseHTTPRequestHandler, record: Recorded) -> tuple[int, bytes, dict[str, str]]:

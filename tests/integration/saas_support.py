@@ -10,7 +10,12 @@ from typing import Any
 from chalicelib.config import Settings
 
 PDF = b"%PDF-1.7\n% Proxima test invoice\n1 0 obj << /Type /Catalog >> endobj\ntrailer << >>\n%%EOF\n"
-FAST = (0.5, 0.5)  # connect/read timeouts for the adapters under test; the doubles delay 1.5 s
+# Connect/read timeouts for the adapters under test. PATIENT for every call meant to get its answer, even on
+# a loaded CI machine; IMPATIENT only for the call whose answer a double holds back (LATE seconds), so the
+# client gives up although the effect happened. The double's settle() then waits for that effect.
+PATIENT = (10, 30)
+IMPATIENT = (0.5, 0.5)
+LATE = 5.0
 
 
 def invoice_payload(**overrides: Any) -> dict[str, Any]:

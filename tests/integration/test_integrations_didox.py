@@ -10,7 +10,7 @@ from chalicelib.adapters.didox import DidoxDelivery
 from chalicelib.adapters.integration import NotConfigured, OutcomeUnknown, PermanentError, TransientError
 from infra.local.doubles import DidoxDouble
 from chalicelib.adapters.integration import dumps_exact as dumps
-from tests.integration.saas_support import FAST, invoice_payload, refused_url, settings
+from tests.integration.saas_support import IMPATIENT, LATE, PATIENT, invoice_payload, refused_url, settings
 
 PARTNER = "didox-partner-token"
 TIN = "305000001"
@@ -31,10 +31,10 @@ class Clock:
         return self.now
 
 
-def adapter(base_url: str, clock: Clock | None = None, **extra) -> DidoxDelivery:
+def adapter(base_url: str, clock: Clock | None = None, timeout=PATIENT, **extra) -> DidoxDelivery:
     values = {"didox_base_url": base_url, "didox_partner_token": PARTNER, "didox_tin": TIN,
               "didox_password": PASSWORD, "didox_token_ttl_seconds": 3600, **extra}
-    return DidoxDelivery(settings(**values), timeout=FAST, clock=clock or Clock())
+    return DidoxDelivery(settings(**values), timeout=timeout, clock=clock or Clock())
 
 
 def test_logs_in_looks_up_with_drafts_then_creates_a_draft_with_the_exact_body(didox):
@@ -198,9 +198,10 @@ def test_a_token_revoked_early_is_renewed_once(didox):
 
 
 def test_a_retry_finds_the_document_created_before_the_answer_was_lost(didox):
-    didox.delay_next(1.5, path="/documents/002/create")
+    didox.delay_next(LATE, path="/documents/002/create")
     with pytest.raises(OutcomeUnknown):
-        adapter(didox.url).deliver(invoice_payload())
+        adapter(didox.url, timeout=IMPATIENT).deliver(invoice_payload())
+    didox.settle()
     assert len(didox.documents) == 1
     result = adapter(didox.url).deliver(invoice_payload())
     assert len(didox.documents) == 1
@@ -313,7 +314,7 @@ def test_an_undocumented_code_is_reported_as_unknown_never_as_a_state(didox):
 def test_a_static_user_key_is_used_without_login(didox):
     didox.tokens.add("long-lived-key")
     delivery = DidoxDelivery(settings(didox_base_url=didox.url, didox_partner_token=PARTNER, didox_tin=TIN,
-                                      didox_user_key="long-lived-key"), timeout=FAST)
+                                      didox_user_key="long-lived-key"), timeout=PATIENT)
     delivery.deliver(invoice_payload())
     assert didox.requests_to("POST", r"/v1/auth/.*") == []
     assert {r.headers["user-key"] for r in didox.requests} == {"long-lived-key"}

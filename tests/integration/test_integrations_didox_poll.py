@@ -15,7 +15,7 @@ from chalicelib.services import container as container_module
 from chalicelib.services import webhooks
 from infra.local.doubles import DidoxDouble
 from tests.drafts import make_draft
-from tests.integration.saas_support import FAST, invoice_payload, settings
+from tests.integration.saas_support import PATIENT, invoice_payload, settings
 
 PARTNER, TIN, PASSWORD = "didox-partner-token", "305000001", "didox-password"
 
@@ -40,7 +40,7 @@ def wired(container, didox):
 def awaiting(db, didox, n: int) -> tuple[str, str]:
     """An invoice sent to a resident: its 002 draft in the double, the invoice awaiting the signature."""
     delivery = DidoxDelivery(settings(didox_base_url=didox.url, didox_partner_token=PARTNER, didox_tin=TIN,
-                                      didox_password=PASSWORD), timeout=FAST)
+                                      didox_password=PASSWORD), timeout=PATIENT)
     document_id = delivery.deliver(invoice_payload(number=f"PRX-2026-{n:04d}", id=f"id-{n}"))["document_id"]
     invoice_id = make_draft(db, f"APP-P{n}")
     db.run(lambda conn: conn.execute(

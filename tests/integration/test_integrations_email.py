@@ -17,7 +17,7 @@ from moto.ses.models import ses_backends
 from chalicelib.adapters.email import SesMailer
 from chalicelib.adapters.integration import NotConfigured, OutcomeUnknown, PermanentError, TransientError
 from infra.local.doubles import Double
-from tests.integration.saas_support import FAST, PDF, invoice_payload, refused_url, settings
+from tests.integration.saas_support import IMPATIENT, LATE, PATIENT, PDF, invoice_payload, refused_url, settings
 
 REGION = "eu-central-1"  # tests/conftest.py sets it as the default region
 
@@ -35,8 +35,8 @@ def proxy(moto_url):
         yield double
 
 
-def mailer(endpoint: str, sender: str) -> SesMailer:
-    return SesMailer(settings(ses_sender=sender, aws_endpoint_url=endpoint), timeout=FAST)
+def mailer(endpoint: str, sender: str, timeout=PATIENT) -> SesMailer:
+    return SesMailer(settings(ses_sender=sender, aws_endpoint_url=endpoint), timeout=timeout)
 
 
 def sent_by(sender: str) -> list:
@@ -114,9 +114,10 @@ def test_malformed_answer_is_transient(proxy, sender):
 
 
 def test_a_timeout_is_outcome_unknown_because_the_mail_may_be_sent(proxy, sender):
-    proxy.delay_next(1.5)
+    proxy.delay_next(LATE)
     with pytest.raises(OutcomeUnknown):
-        mailer(proxy.url, sender).deliver(invoice_payload())
+        mailer(proxy.url, sender, timeout=IMPATIENT).deliver(invoice_payload())
+    proxy.settle()
     assert len(sent_by(sender)) == 1  # the runner keeps it at one: no blind resend after an unknown outcome
 
 

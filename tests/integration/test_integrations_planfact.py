@@ -8,7 +8,7 @@ import pytest
 from chalicelib.adapters.integration import NotConfigured, OutcomeUnknown, PermanentError, TransientError
 from chalicelib.adapters.planfact import PlanFactSync
 from infra.local.doubles import PlanFactDouble
-from tests.integration.saas_support import FAST, invoice_payload, refused_url, settings
+from tests.integration.saas_support import IMPATIENT, LATE, PATIENT, invoice_payload, refused_url, settings
 
 KEY = "pf-test-key"
 
@@ -20,9 +20,9 @@ def planfact():
         yield double
 
 
-def adapter(base_url: str, **extra) -> PlanFactSync:
+def adapter(base_url: str, timeout=PATIENT, **extra) -> PlanFactSync:
     values = {"planfact_api_key": KEY, "planfact_base_url": base_url, "planfact_accounts": '{"UZS": "77"}', **extra}
-    return PlanFactSync(settings(**values), timeout=FAST)
+    return PlanFactSync(settings(**values), timeout=timeout)
 
 
 def test_books_one_accrual_with_the_exact_request_shape(planfact):
@@ -105,9 +105,10 @@ def test_429_is_transient_with_retry_after_from_the_header(planfact):
 
 
 def test_a_lost_answer_after_booking_is_found_by_the_retry(planfact):
-    planfact.delay_next(1.5, path="/operations/income")  # PlanFact books, the answer comes too late
+    planfact.delay_next(LATE, path="/operations/income")  # PlanFact books, the answer comes too late
     with pytest.raises(OutcomeUnknown):
-        adapter(planfact.url).sync(invoice_payload())
+        adapter(planfact.url, timeout=IMPATIENT).sync(invoice_payload())
+    planfact.settle()
     assert len(planfact.operations) == 1
     result = adapter(planfact.url).sync(invoice_payload())
     assert len(planfact.operations) == 1
@@ -144,7 +145,7 @@ def test_is_success_false_under_200_is_permanent_with_the_message(planfact):
 
 def test_a_wrong_key_is_permanent(planfact):
     wrong = PlanFactSync(settings(planfact_api_key="nope", planfact_base_url=planfact.url,
-                                  planfact_accounts='{"UZS": "77"}'), timeout=FAST)
+                                  planfact_accounts='{"UZS": "77"}'), timeout=PATIENT)
     with pytest.raises(PermanentError, match="API key is invalid"):
         wrong.sync(invoice_payload())
 

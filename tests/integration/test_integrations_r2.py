@@ -13,7 +13,7 @@ import pytest
 from chalicelib.adapters.integration import NotConfigured, OutcomeUnknown, PermanentError, TransientError
 from chalicelib.adapters.r2 import R2Archive
 from infra.local.doubles import Double
-from tests.integration.saas_support import FAST, PDF, invoice_payload, refused_url, settings
+from tests.integration.saas_support import IMPATIENT, LATE, PATIENT, PDF, invoice_payload, refused_url, settings
 
 KEY = "invoices/2026/PRX-2026-0007.pdf"
 
@@ -37,9 +37,9 @@ def proxy(moto_url):
         yield double
 
 
-def adapter(endpoint: str, bucket: str) -> R2Archive:
+def adapter(endpoint: str, bucket: str, timeout=PATIENT) -> R2Archive:
     return R2Archive(settings(r2_endpoint_url=endpoint, r2_access_key_id="r2-key", r2_secret_access_key="r2-secret",
-                              r2_bucket=bucket), timeout=FAST)
+                              r2_bucket=bucket), timeout=timeout)
 
 
 def objects(s3, bucket: str) -> list[str]:
@@ -118,9 +118,10 @@ def test_429_is_transient_with_retry_after(s3, bucket, proxy):
 
 
 def test_a_lost_answer_after_the_write_is_resolved_by_the_retry(s3, bucket, proxy):
-    proxy.delay_next(1.5, method="PUT")  # stored, but the answer comes too late
+    proxy.delay_next(LATE, method="PUT")  # stored, but the answer comes too late
     with pytest.raises(OutcomeUnknown):
-        adapter(proxy.url, bucket).archive(invoice_payload())
+        adapter(proxy.url, bucket, timeout=IMPATIENT).archive(invoice_payload())
+    proxy.settle()
     assert objects(s3, bucket) == [KEY]
     result = adapter(proxy.url, bucket).archive(invoice_payload())
     assert result["created"] is False and objects(s3, bucket) == [KEY]

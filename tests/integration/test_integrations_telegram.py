@@ -8,7 +8,7 @@ import pytest
 from chalicelib.adapters.integration import NotConfigured, OutcomeUnknown, PermanentError, TransientError
 from chalicelib.adapters.telegram import TelegramNotifier
 from infra.local.doubles import TelegramDouble
-from tests.integration.saas_support import FAST, invoice_payload, refused_url, settings
+from tests.integration.saas_support import IMPATIENT, LATE, PATIENT, invoice_payload, refused_url, settings
 
 TOKEN = "123456:test-token"
 CHAT = "-1001234567890"
@@ -20,10 +20,10 @@ def telegram():
         yield double
 
 
-def adapter(base_url: str, **extra) -> TelegramNotifier:
+def adapter(base_url: str, timeout=PATIENT, **extra) -> TelegramNotifier:
     values = {"telegram_bot_token": TOKEN, "telegram_chat_id": CHAT, "telegram_base_url": base_url,
               "public_base_url": "https://invoices.example.com/", **extra}
-    return TelegramNotifier(settings(**values), timeout=FAST)
+    return TelegramNotifier(settings(**values), timeout=timeout)
 
 
 def test_sends_an_escaped_summary_with_the_exact_request_shape(telegram):
@@ -49,7 +49,7 @@ def test_sends_an_escaped_summary_with_the_exact_request_shape(telegram):
 def test_unescaped_markup_would_be_refused_by_the_double(telegram):
     """The double's parser is strict, so the escaping test above can fail."""
     raw = TelegramNotifier(settings(telegram_bot_token=TOKEN, telegram_chat_id=CHAT, telegram_base_url=telegram.url),
-                           timeout=FAST)
+                           timeout=PATIENT)
     with pytest.raises(PermanentError, match="can't parse entities"):
         raw._send("Client: Tashkent <Dev> & Co", None)
 
@@ -106,9 +106,10 @@ def test_connection_refused_is_transient_and_safe_to_retry():
 
 def test_a_timeout_is_outcome_unknown_because_the_message_may_be_posted(telegram):
     """Telegram posted it; the answer was lost. The runner's at-most-once policy keeps it at one message."""
-    telegram.delay_next(1.5)
+    telegram.delay_next(LATE)
     with pytest.raises(OutcomeUnknown) as caught:
-        adapter(telegram.url).notify(invoice_payload())
+        adapter(telegram.url, timeout=IMPATIENT).notify(invoice_payload())
+    telegram.settle()
     assert isinstance(caught.value, TransientError) and TOKEN not in caught.value.message
     assert len(telegram.messages) == 1
 
@@ -151,6 +152,6 @@ def test_a_long_alert_is_cut_to_4096_after_parsing_and_still_delivered(telegram)
 
 def test_the_double_refuses_a_text_over_the_limit(telegram):
     raw = TelegramNotifier(settings(telegram_bot_token=TOKEN, telegram_chat_id=CHAT, telegram_base_url=telegram.url),
-                           timeout=FAST)
+                           timeout=PATIENT)
     with pytest.raises(PermanentError, match="message is too long"):
         raw._send("x" * 4097, None)
