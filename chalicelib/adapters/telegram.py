@@ -23,6 +23,8 @@ from decimal import Decimal
 from typing import Any, Mapping
 
 from ..config import Settings
+from ..domain.jobs import OutcomeUnknown, PermanentError
+from .integration import FrozenInvoice, Integration, JsonHttp, missing_settings
 
 # references/integrations.md § Telegram: ``sendMessage`` text is 1–4096 characters *after entity parsing*;
 # a longer one is a permanent 400 and the alert is lost. Telegram counts UTF-16 code units.
@@ -47,8 +49,6 @@ def clip(plain: str, budget: int) -> str:
         out.append(char)
         used += size
     return "".join(out) + ELLIPSIS
-from .integration import (FrozenInvoice, Integration, JsonHttp, OutcomeUnknown, PermanentError,
-                          missing_settings)
 
 
 def _amount(value: Decimal) -> str:

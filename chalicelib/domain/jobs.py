@@ -3,6 +3,9 @@ arithmetic: ``pending → running → completed | failed``; a failed attempt goe
 later ``next_attempt_at`` until the attempts run out."""
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import ClassVar, Iterable
+
 PENDING, RUNNING, COMPLETED, FAILED = "pending", "running", "completed", "failed"
 
 BASE_DELAY_SECONDS = 30.0
@@ -16,10 +19,23 @@ ALERT = "alert"
 
 
 class JobError(Exception):
-    """Raised by an integration: ``permanent`` (retrying cannot help) or transient, optionally with the
-    remote's ``retry_after`` in seconds."""
+    """A failed attempt of a job, classified for the runner: the one error family adapters raise.
 
-    permanent = False
+    - ``TransientError``: try again later (HTTP 408/429/5xx, timeouts, refused connections, bodies that
+      cannot be read). ``retry_after`` carries the delay the remote asked for, in seconds, when it said so.
+    - ``OutcomeUnknown`` (a ``TransientError``): the request may have reached the remote and taken effect
+      (the answer timed out or could not be read). Repeatable job types retry it (their adapters look the
+      effect up first); for the others the job completes with the outcome marked unknown (``JobType``).
+    - ``PermanentError``: retrying will not help (any other 4xx, a refusal inside a 2xx envelope, a payload
+      that cannot be delivered). ``message`` carries the remote's own words, ``status`` its HTTP status.
+    - ``NotConfigured`` (a ``PermanentError``): the integration has no configuration; no request was made.
+      The job completes ``disabled`` — never a crash, never a fake success.
+    - ``UnknownJobType`` (a ``PermanentError``): a job row whose type is not in ``JOB_TYPES``.
+
+    Anything else an attempt raises (a bug, a database error) counts as transient.
+    """
+
+    permanent: ClassVar[bool] = False
 
     def __init__(self, message: str, retry_after: float | None = None):
         super().__init__(message)
@@ -27,12 +43,49 @@ class JobError(Exception):
         self.retry_after = retry_after
 
 
-class TransientJobError(JobError):
+class TransientError(JobError):
     permanent = False
 
 
-class PermanentJobError(JobError):
+class OutcomeUnknown(TransientError):
+    """The remote may have acted on the request: the answer was lost (read timeout, unreadable body)."""
+
+
+class PermanentError(JobError):
     permanent = True
+
+    def __init__(self, message: str, status: int | None = None):
+        super().__init__(message)
+        self.status = status
+
+
+class NotConfigured(PermanentError):
+    def __init__(self, integration: str, missing: Iterable[str]):
+        self.integration = integration
+        self.missing = tuple(missing)
+        super().__init__(f"{integration} is not configured (missing: {', '.join(self.missing)})")
+
+
+class UnknownJobType(PermanentError):
+    def __init__(self, name: str):
+        self.name = name
+        super().__init__(f"no job type {name!r}")
+
+
+@dataclass(frozen=True)
+class Failure:
+    """How the runner records a failed attempt."""
+
+    permanent: bool
+    retry_after: float | None
+    message: str
+
+
+def classify(exc: BaseException) -> Failure:
+    """A failed attempt's exception → permanent or not, the remote's ``retry_after``, the message kept."""
+    if isinstance(exc, JobError):
+        return Failure(exc.permanent, exc.retry_after, exc.message)
+    return Failure(False, None, f"{type(exc).__name__}: {exc}")
 
 
 def is_permanent_status(status: int) -> bool:

@@ -96,10 +96,9 @@ def process(job_id: str, *, jitter: Callable[[], float] = random.random) -> str:
             raise policy.PermanentJobError(f"no handler for job type {job['job_type']}")
         result = handler(job)
     except Exception as exc:  # noqa: BLE001 - every failure is recorded on the job
-        permanent = isinstance(exc, policy.JobError) and exc.permanent
-        retry_after = exc.retry_after if isinstance(exc, policy.JobError) else None
-        message = exc.message if isinstance(exc, policy.JobError) else f"{type(exc).__name__}: {exc}"
-        outcome = policy.after_error(attempt, job["max_attempts"], permanent)
+        failure = policy.classify(exc)
+        message = failure.message
+        outcome = policy.after_error(attempt, job["max_attempts"], failure.permanent)
         log.warning("job attempt failed", extra={"job_id": job_id, "job_type": job["job_type"],
                                                  "attempt": attempt, "outcome": outcome, "error": message})
         if outcome == policy.FAILED:
@@ -107,7 +106,7 @@ def process(job_id: str, *, jitter: Callable[[], float] = random.random) -> str:
             publish(alert_ids)
             observability.count("JobsFailed", job_type=job["job_type"])
             return policy.FAILED
-        delay = policy.backoff_seconds(attempt, retry_after, jitter())
+        delay = policy.backoff_seconds(attempt, failure.retry_after, jitter())
         db.run(lambda conn: jobs_store.retry_later(conn, job_id, attempt, message, delay))
         observability.count("JobsRetried", job_type=job["job_type"])
         return policy.PENDING

@@ -68,7 +68,7 @@ def test_success_keeps_the_result(container, invoice, calls):
 
 def test_transient_errors_back_off_then_succeed_once(container, invoice, calls):
     script, seen = calls
-    script += [policy.TransientJobError("HTTP 500"), policy.TransientJobError("HTTP 429", retry_after=600),
+    script += [policy.TransientError("HTTP 500"), policy.TransientError("HTTP 429", retry_after=600),
                {"message_id": 7}]
     job_id = new_job(container, invoice)
     assert jobs.process(job_id, jitter=lambda: 0.0) == "pending"
@@ -88,7 +88,7 @@ def test_transient_errors_back_off_then_succeed_once(container, invoice, calls):
 
 def test_last_attempt_fails_with_the_error_and_an_alert(container, invoice, calls):
     script, _ = calls
-    script += [policy.TransientJobError("timeout")] * 2
+    script += [policy.TransientError("timeout")] * 2
     job_id = new_job(container, invoice, max_attempts=2)
     jobs.process(job_id)
     make_due(container, job_id)
@@ -101,7 +101,7 @@ def test_last_attempt_fails_with_the_error_and_an_alert(container, invoice, call
 
 def test_permanent_error_fails_at_once(container, invoice, calls):
     script, seen = calls
-    script.append(policy.PermanentJobError("HTTP 400: chat not found"))
+    script.append(policy.PermanentError("HTTP 400: chat not found"))
     job_id = new_job(container, invoice)
     assert jobs.process(job_id) == "failed"
     assert row(container, job_id)["error"] == "HTTP 400: chat not found" and len(seen) == 1
@@ -153,7 +153,7 @@ def test_manual_retry_requeues_a_failed_job(container, invoice, calls):
     from chalicelib.domain.errors import Conflict, Forbidden
 
     script, _ = calls
-    script += [policy.PermanentJobError("bad token"), {"ok": 1}]
+    script += [policy.PermanentError("bad token"), {"ok": 1}]
     job_id = new_job(container, invoice)
     jobs.process(job_id)
     viewer = Principal("", "v@x", "viewer")

@@ -10,10 +10,11 @@ import pytest
 
 from chalicelib.adapters.didox import build_factura
 from chalicelib.adapters.effects import JOB_EFFECTS, ExternalEffects
-from chalicelib.adapters.integration import (FrozenInvoice, Integration, PermanentError, TokenCache, dumps_exact,
-                                             parse_retry_after, remote_message)
+from chalicelib.adapters.integration import (FrozenInvoice, Integration, TokenCache, dumps_exact, parse_retry_after,
+                                             remote_message)
 from chalicelib.adapters.telegram import _amount
 from chalicelib.config import Settings
+from chalicelib.domain.jobs import PermanentError
 
 
 def payload(**overrides):
