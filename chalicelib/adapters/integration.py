@@ -46,6 +46,11 @@ class Integration:
     def disabled_result(self) -> dict[str, Any]:
         return disabled_result(self.name, self.missing)
 
+    def perform(self, action: str, payload: Mapping[str, Any], *, idempotency_key: str | None = None) -> dict[str, Any]:
+        """Run ``action``, a job type's declared effect (``domain.jobs.Effect``), for a job's payload. The
+        job id (``idempotency_key``) matters only to adapters that cannot look a past effect up (Telegram)."""
+        return getattr(self, action)(payload)
+
     def _require_configuration(self) -> None:
         if self.missing:
             raise NotConfigured(self.name, self.missing)

@@ -103,6 +103,14 @@ class TelegramNotifier(Integration):
         invoice = FrozenInvoice.from_payload(payload)
         return self._send(invoice_summary(invoice, self.settings.public_base_url), idempotency_key)
 
+    def perform(self, action: str, payload: Mapping[str, Any], *, idempotency_key: str | None = None) -> dict[str, Any]:
+        """Both actions take the job id: a key already delivered by this worker is not posted again."""
+        if action == "alert":
+            return self.alert(str(payload.get("text") or ""), idempotency_key=idempotency_key)
+        if action == "notify":
+            return self.notify(payload, idempotency_key=idempotency_key)
+        raise ValueError(f"Telegram has no action {action!r}")
+
     def alert(self, text: str, *, idempotency_key: str | None = None) -> dict[str, Any]:
         """A failed-job alert; ``text`` is plain: cut to fit the limit *before* escaping (an escaped ``&amp;``
         counts as one character once parsed, and a cut must not split an entity), then escaped."""
