@@ -1,6 +1,7 @@
-"""The outbox job state machine (DESIGN §2 ``integration_jobs``) and its retry policy, as data and
+"""The outbox jobs (DESIGN §2 ``integration_jobs``, §4): the state machine and its retry policy, as data and
 arithmetic: ``pending → running → completed | failed``; a failed attempt goes back to ``pending`` with a
-later ``next_attempt_at`` until the attempts run out."""
+later ``next_attempt_at`` until the attempts run out. Also the one error family every job attempt raises
+(``JobError``) and the one declaration of the job types (``JOB_TYPES``)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -14,7 +15,6 @@ MAX_DELAY_SECONDS = 3600.0
 # A claimed job not finished within this many seconds is presumed dead (worker killed, Lambda timeout)
 # and may be claimed again. Longer than the Lambda timeout so a slow live worker is never overtaken.
 LOCK_SECONDS = 960
-
 
 
 class JobError(Exception):
