@@ -185,7 +185,8 @@ def record(report: Mapping[str, Any], settings: Mapping[str, Any]) -> str:
                                     "total_delta": report["total_delta"], "minutes_changed": report["minutes_changed"],
                                     "counts": report["counts"]})
         alert = jobs_store.insert(conn, invoice_id, job_policy.ALERT.name,
-                                  f"drift:{invoice_id}:{report['fingerprint']}", {"text": _alert_text(report), "drift_id": drift_id})
+                                  f"drift:{invoice_id}:{report['fingerprint']}",
+                                  {"text": _alert_text(report), "drift_id": drift_id})
         return OPEN, [alert] if alert else []
 
     outcome, alerts = container.current().db.run(work)
