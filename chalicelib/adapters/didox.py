@@ -32,10 +32,10 @@ from typing import Any, Callable, Mapping
 from ..config import Settings
 from ..domain import didox as codes
 from ..domain import tax_codes
+from ..domain.jobs import OutcomeUnknown, PermanentError, TransientError
 from ..domain.money import percent_of
 from . import didox_schema
-from .integration import (FrozenInvoice, Integration, JsonHttp, OutcomeUnknown, PermanentError, TokenCache,
-                          TransientError)
+from .integration import FrozenInvoice, Integration, JsonHttp, TokenCache
 
 LOGIN = "/v1/auth/{tin}/password/{locale}"
 CREATE_INVOICE = "/v1/documents/002/create"

@@ -1,26 +1,19 @@
-"""The job types with an external effect, each mapped to its adapter's method: the job runner's one call.
+"""The integrations that perform the job types' external effects: the job runner's one call.
 
-Build one ``ExternalEffects`` per process and reuse it (the Didox login token and the PlanFact project
-look-ups are cached in the adapters). ``perform`` returns the result to store on the job, or the
-``disabled`` result when the integration is not configured, and raises ``TransientError`` /
-``OutcomeUnknown`` / ``PermanentError`` (see ``integration``) for the runner to schedule or fail the job.
+Which integration and action a job type needs is declared once, in ``domain.jobs.JOB_TYPES``; this
+module builds the adapters. Build one ``ExternalEffects`` per process and reuse it (the Didox login token
+and the PlanFact project look-ups are cached in the adapters). ``perform`` returns the result to store on
+the job, or the ``disabled`` result when the integration is not configured, and raises the
+``domain.jobs.JobError`` family for the runner to schedule or fail the job.
 """
 from __future__ import annotations
 
 from typing import Any, Callable, Mapping
 
 from ..config import Settings
-from .integration import Integration, NotConfigured
-
-# job type -> (adapter attribute, method name)
-JOB_EFFECTS: dict[str, tuple[str, str]] = {
-    "archive_r2": ("r2", "archive"),
-    "planfact_sync": ("planfact", "sync"),
-    "telegram_notify": ("telegram", "notify"),
-    "deliver_didox": ("didox", "deliver"),
-    "deliver_email": ("email", "deliver"),
-    "alert": ("telegram", "alert"),
-}
+from ..domain import jobs as policy
+from ..domain.jobs import NotConfigured
+from .integration import Integration
 
 
 class ExternalEffects:
@@ -54,19 +47,16 @@ class ExternalEffects:
         return self.adapter("email")
 
     def perform(self, job_type: str, payload: Mapping[str, Any], *, idempotency_key: str | None = None) -> dict[str, Any]:
-        """Perform job ``job_type``; ``alert`` takes ``{"text": ...}``, the others the frozen invoice."""
-        if job_type not in JOB_EFFECTS:
+        """Perform job ``job_type``'s declared effect; ``alert`` takes ``{"text": ...}``, the others the
+        frozen invoice."""
+        effect = policy.job_type(job_type).effect
+        if effect is None:
             raise ValueError(f"job type {job_type!r} has no external effect")
-        name, method = JOB_EFFECTS[job_type]
-        adapter = self.adapter(name)
+        adapter = self.adapter(effect.integration)
         if not adapter.configured:
             return adapter.disabled_result()
         try:
-            if job_type == "alert":
-                return adapter.alert(str(payload.get("text") or ""), idempotency_key=idempotency_key)  # type: ignore[attr-defined]
-            if job_type == "telegram_notify":
-                return adapter.notify(payload, idempotency_key=idempotency_key)  # type: ignore[attr-defined]
-            return getattr(adapter, method)(payload)
+            return adapter.perform(effect.action, payload, idempotency_key=idempotency_key)
         except NotConfigured:
             return adapter.disabled_result()
 

@@ -11,8 +11,9 @@ from email.utils import formataddr, make_msgid
 from typing import Any, Mapping
 
 from ..config import Settings
-from .integration import (DEFAULT_TIMEOUT, FrozenInvoice, Integration, OutcomeUnknown, PermanentError,
-                          boto_errors, classify_boto_error, missing_settings)
+from ..domain.jobs import OutcomeUnknown, PermanentError
+from .integration import (DEFAULT_TIMEOUT, FrozenInvoice, Integration, boto_errors, classify_boto_error,
+                          missing_settings)
 
 
 def recipients(invoice: FrozenInvoice) -> list[tuple[str, str]]:

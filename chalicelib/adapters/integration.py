@@ -4,17 +4,10 @@ An adapter is built from ``Settings``, says whether it is ``configured`` and has
 type; the method performs the external effect for a frozen invoice (a plain dict, read once with
 ``FrozenInvoice.from_payload``) and returns a JSON-able result to keep on the job.
 
-Failures are reported with a small hierarchy the job runner maps to job states:
-
-- ``TransientError``: try again later (HTTP 408/429/5xx, timeouts, refused connections, bodies that
-  cannot be read). ``retry_after`` carries the delay the remote asked for, in seconds, when it said so.
-- ``OutcomeUnknown`` (a ``TransientError``): the request may have reached the remote and taken effect
-  (the answer timed out or could not be read). Adapters with a look-up (PlanFact, Didox, R2) make the
-  retry safe themselves; for Telegram and e-mail the runner decides (see ``TelegramNotifier``).
-- ``PermanentError``: retrying will not help (any other 4xx, a refusal inside a 2xx envelope, a payload
-  that cannot be delivered). ``message`` carries the remote's own words.
-- ``NotConfigured``: the integration has no configuration. No request was made; the runner completes the
-  job with ``disabled_result(...)`` — never a crash, never a fake success.
+Failures are reported with the job runner's one error family, ``domain.jobs.JobError``:
+``TransientError`` (and its ``OutcomeUnknown``), ``PermanentError`` (and its ``NotConfigured``). Adapters
+with a look-up (PlanFact, Didox, R2) make a retry after ``OutcomeUnknown`` safe themselves; for Telegram and
+e-mail the job type is declared not repeatable (``domain.jobs.JOB_TYPES``) and the runner decides.
 """
 from __future__ import annotations
 
@@ -29,39 +22,7 @@ from datetime import date, datetime, timezone
 from decimal import Decimal, InvalidOperation
 from typing import Any, Iterable, Mapping
 
-from ..domain.jobs import JobError
-
-
-class IntegrationError(JobError):
-    """Part of the job runner's error family (``domain.jobs.JobError``): ``permanent`` decides the retry."""
-
-    def __init__(self, message: str, retry_after: float | None = None):
-        super().__init__(message, retry_after)
-
-
-class TransientError(IntegrationError):
-    permanent = False
-
-
-class OutcomeUnknown(TransientError):
-    """The remote may have acted on the request: the answer was lost (read timeout, unreadable body)."""
-
-
-class PermanentError(IntegrationError):
-    permanent = True
-
-    def __init__(self, message: str, status: int | None = None):
-        super().__init__(message)
-        self.status = status
-
-
-class NotConfigured(IntegrationError):
-    permanent = True
-
-    def __init__(self, integration: str, missing: Iterable[str]):
-        self.integration = integration
-        self.missing = tuple(missing)
-        super().__init__(f"{integration} is not configured (missing: {', '.join(self.missing)})")
+from ..domain.jobs import NotConfigured, OutcomeUnknown, PermanentError, TransientError
 
 
 def disabled_result(integration: str, missing: Iterable[str] = ()) -> dict[str, Any]:
@@ -84,6 +45,11 @@ class Integration:
 
     def disabled_result(self) -> dict[str, Any]:
         return disabled_result(self.name, self.missing)
+
+    def perform(self, action: str, payload: Mapping[str, Any], *, idempotency_key: str | None = None) -> dict[str, Any]:
+        """Run ``action``, a job type's declared effect (``domain.jobs.Effect``), for a job's payload. The
+        job id (``idempotency_key``) matters only to adapters that cannot look a past effect up (Telegram)."""
+        return getattr(self, action)(payload)
 
     def _require_configuration(self) -> None:
         if self.missing:

@@ -24,8 +24,8 @@ import re
 from typing import Any, Mapping
 
 from ..config import Settings
-from .integration import (FrozenInvoice, Integration, JsonHttp, OutcomeUnknown, PermanentError, TransientError,
-                          missing_settings)
+from ..domain.jobs import OutcomeUnknown, PermanentError, TransientError
+from .integration import FrozenInvoice, Integration, JsonHttp, missing_settings
 
 COUNTERPARTIES = "/api/v1/contragents"
 PROJECTS = "/api/v1/projects"

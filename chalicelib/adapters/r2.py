@@ -9,8 +9,9 @@ from __future__ import annotations
 from typing import Any, Mapping
 
 from ..config import Settings
-from .integration import (DEFAULT_TIMEOUT, FrozenInvoice, Integration, OutcomeUnknown, PermanentError,
-                          TransientError, boto_errors, classify_boto_error, missing_settings)
+from ..domain.jobs import OutcomeUnknown, PermanentError, TransientError
+from .integration import (DEFAULT_TIMEOUT, FrozenInvoice, Integration, boto_errors, classify_boto_error,
+                          missing_settings)
 
 SHA256_METADATA = "sha256"
 

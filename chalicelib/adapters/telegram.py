@@ -23,6 +23,8 @@ from decimal import Decimal
 from typing import Any, Mapping
 
 from ..config import Settings
+from ..domain.jobs import OutcomeUnknown, PermanentError
+from .integration import FrozenInvoice, Integration, JsonHttp, missing_settings
 
 # references/integrations.md § Telegram: ``sendMessage`` text is 1–4096 characters *after entity parsing*;
 # a longer one is a permanent 400 and the alert is lost. Telegram counts UTF-16 code units.
@@ -47,8 +49,6 @@ def clip(plain: str, budget: int) -> str:
         out.append(char)
         used += size
     return "".join(out) + ELLIPSIS
-from .integration import (FrozenInvoice, Integration, JsonHttp, OutcomeUnknown, PermanentError,
-                          missing_settings)
 
 
 def _amount(value: Decimal) -> str:
@@ -102,6 +102,14 @@ class TelegramNotifier(Integration):
         self._require_configuration()
         invoice = FrozenInvoice.from_payload(payload)
         return self._send(invoice_summary(invoice, self.settings.public_base_url), idempotency_key)
+
+    def perform(self, action: str, payload: Mapping[str, Any], *, idempotency_key: str | None = None) -> dict[str, Any]:
+        """Both actions take the job id: a key already delivered by this worker is not posted again."""
+        if action == "alert":
+            return self.alert(str(payload.get("text") or ""), idempotency_key=idempotency_key)
+        if action == "notify":
+            return self.notify(payload, idempotency_key=idempotency_key)
+        raise ValueError(f"Telegram has no action {action!r}")
 
     def alert(self, text: str, *, idempotency_key: str | None = None) -> dict[str, Any]:
         """A failed-job alert; ``text`` is plain: cut to fit the limit *before* escaping (an escaped ``&amp;``

@@ -184,7 +184,8 @@ def record(report: Mapping[str, Any], settings: Mapping[str, Any]) -> str:
                            payload={"drift_id": drift_id, "subtotal_delta": report["subtotal_delta"],
                                     "total_delta": report["total_delta"], "minutes_changed": report["minutes_changed"],
                                     "counts": report["counts"]})
-        alert = jobs_store.insert(conn, invoice_id, job_policy.ALERT, f"drift:{invoice_id}:{report['fingerprint']}",
+        alert = jobs_store.insert(conn, invoice_id, job_policy.ALERT.name,
+                                  f"drift:{invoice_id}:{report['fingerprint']}",
                                   {"text": _alert_text(report), "drift_id": drift_id})
         return OPEN, [alert] if alert else []
 

@@ -1,4 +1,4 @@
-"""The integration side effects of DESIGN §4, one handler per job type (run by ``services.jobs``).
+"""The integration side effects of DESIGN §4: the handlers ``services.jobs.handlers`` binds to job types.
 
 Each handler reads the frozen invoice (it cannot change after finalize, so reading it at run time is
 the same as reading it when the job was queued), performs the effect through ``adapters.effects`` and
@@ -11,11 +11,6 @@ from typing import Any, Callable, Mapping
 
 from ..domain.invoice import billing_recipients
 from . import container
-
-# Effects that cannot be looked up afterwards: when the answer is lost the message may or may not have
-# gone out, and sending again could send it twice. The job completes with the outcome marked unknown
-# (one message at most, visible on the job) instead of being retried.
-_NOT_REPEATABLE = frozenset({"telegram_notify", "alert", "deliver_email"})
 
 
 @functools.lru_cache(maxsize=4)
@@ -163,14 +158,7 @@ def readiness(principal: Any) -> dict[str, Any]:
 
 
 def _perform(job: Mapping[str, Any], payload: Mapping[str, Any]) -> dict[str, Any]:
-    from ..adapters.integration import OutcomeUnknown
-
-    try:
-        return effects().perform(job["job_type"], payload, idempotency_key=job["id"])
-    except OutcomeUnknown as exc:
-        if job["job_type"] not in _NOT_REPEATABLE:
-            raise
-        return {"outcome": "unknown", "error": exc.message}
+    return effects().perform(job["job_type"], payload, idempotency_key=job["id"])
 
 
 def _keep(invoice_id: str, column: str, value: Any) -> None:
@@ -181,7 +169,10 @@ def _keep(invoice_id: str, column: str, value: Any) -> None:
                                                                      bump_version=False))
 
 
-def _invoice_effect(keep: tuple[str, str] | None = None) -> Callable[[Mapping[str, Any]], Mapping[str, Any]]:
+def invoice_effect(keep: tuple[str, str] | None = None) -> Callable[[Mapping[str, Any]], Mapping[str, Any]]:
+    """A handler for an effect on the frozen invoice; ``keep``: (result key, invoice column) to store what
+    the remote gave back."""
+
     def handler(job: Mapping[str, Any]) -> Mapping[str, Any]:
         result = _perform(job, _payload(job["invoice_id"]))
         if keep:
@@ -191,12 +182,13 @@ def _invoice_effect(keep: tuple[str, str] | None = None) -> Callable[[Mapping[st
     return handler
 
 
-def _didox_draft(job: Mapping[str, Any]) -> Mapping[str, Any]:
+def didox_draft(job: Mapping[str, Any]) -> Mapping[str, Any]:
     """The 002 draft exists: keep its id and state on the invoice, record where to sign it, and remind the
     chat, since nothing reaches the buyer until a person signs it with the company's E-IMZO key
     (references/integrations.md § Didox, "Creating makes a draft")."""
     from ..adapters import invoice_store as store
     from ..adapters import jobs_store
+    from ..domain import jobs as job_policy
     from ..domain.access import SYSTEM
 
     result = _perform(job, _payload(job["invoice_id"]))
@@ -219,7 +211,8 @@ def _didox_draft(job: Mapping[str, Any]) -> Mapping[str, Any]:
         text = (f"E-invoice {invoice['number']} ({invoice['customer_name'] or invoice['customer_key']}, "
                 f"{invoice['total']} {invoice['currency']}) is a draft in Didox: it reaches the buyer only once "
                 f"it is signed with the company's E-IMZO key. Sign it here: {result.get('cabinet_url')}")
-        jobs_store.insert(conn, job["invoice_id"], "alert", f"alert:didox-sign:{document_id}", {"text": text})
+        jobs_store.insert(conn, job["invoice_id"], job_policy.ALERT.name, f"alert:didox-sign:{document_id}",
+                          {"text": text})
 
     container.current().db.run(keep)
     from . import jobs
@@ -228,7 +221,7 @@ def _didox_draft(job: Mapping[str, Any]) -> Mapping[str, Any]:
     return result
 
 
-def _alert(job: Mapping[str, Any]) -> Mapping[str, Any]:
+def alert(job: Mapping[str, Any]) -> Mapping[str, Any]:
     """A failed job, told to the finance chat: which invoice, which effect, what went wrong."""
     from ..adapters import invoice_store as store
 
@@ -240,13 +233,3 @@ def _alert(job: Mapping[str, Any]) -> Mapping[str, Any]:
         f"Job {details.get('job_type', '?')} failed for invoice {number or job['invoice_id'] or '-'}: "
         f"{details.get('error', 'unknown error')}. Retry it from the invoice's jobs once the cause is fixed.")
     return _perform(job, {"text": text})
-
-
-HANDLERS: dict[str, Callable[[Mapping[str, Any]], Mapping[str, Any]]] = {
-    "archive_r2": _invoice_effect(),
-    "planfact_sync": _invoice_effect(("operation_id", "planfact_operation_id")),
-    "telegram_notify": _invoice_effect(),
-    "deliver_didox": _didox_draft,
-    "deliver_email": _invoice_effect(),
-    "alert": _alert,
-}

@@ -9,11 +9,12 @@ from typing import Any
 from .. import observability
 from ..domain.access import Principal, authorize
 from ..domain.errors import Conflict
+from ..domain.jobs import RENDER_PDF
 from . import container
 
 log = logging.getLogger(__name__)
 
-RENDER_JOB = "render_pdf"
+RENDER_JOB = RENDER_PDF.name
 
 
 DOCUMENT_SETTINGS = ("company", "mxik_codes", "unit_codes", "customer_details")

@@ -8,6 +8,7 @@ row decides, so duplicates are harmless.
 """
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import random
@@ -35,12 +36,21 @@ def _render_pdf(job: Mapping[str, Any]) -> Mapping[str, Any]:
     return {"pdf_sha256": digest} if digest else {"status": "skipped", "reason": "not finalized"}
 
 
+@functools.cache
 def handlers() -> dict[str, Handler]:
-    """job_type → the function performing its effect; the integrations register theirs in
-    ``services.integrations``."""
+    """The one handler map: each job type declared in ``domain.jobs.JOB_TYPES`` → the function performing
+    it (``bind`` refuses a table that misses a declared type or names an undeclared one)."""
     from . import integrations
 
-    return {"render_pdf": _render_pdf, **integrations.HANDLERS}
+    return policy.bind({
+        policy.RENDER_PDF: _render_pdf,
+        policy.ARCHIVE_R2: integrations.invoice_effect(),
+        policy.PLANFACT_SYNC: integrations.invoice_effect(keep=("operation_id", "planfact_operation_id")),
+        policy.TELEGRAM_NOTIFY: integrations.invoice_effect(),
+        policy.DELIVER_DIDOX: integrations.didox_draft,
+        policy.DELIVER_EMAIL: integrations.invoice_effect(),
+        policy.ALERT: integrations.alert,
+    })
 
 
 def publish(job_ids: Iterable[str]) -> int:
@@ -91,15 +101,11 @@ def process(job_id: str, *, jitter: Callable[[], float] = random.random) -> str:
         return "skipped"
     attempt = job["attempts"]
     try:
-        handler = handlers().get(job["job_type"])
-        if handler is None:
-            raise policy.PermanentJobError(f"no handler for job type {job['job_type']}")
-        result = handler(job)
+        result = _run(job)
     except Exception as exc:  # noqa: BLE001 - every failure is recorded on the job
-        permanent = isinstance(exc, policy.JobError) and exc.permanent
-        retry_after = exc.retry_after if isinstance(exc, policy.JobError) else None
-        message = exc.message if isinstance(exc, policy.JobError) else f"{type(exc).__name__}: {exc}"
-        outcome = policy.after_error(attempt, job["max_attempts"], permanent)
+        failure = policy.classify(exc)
+        message = failure.message
+        outcome = policy.after_error(attempt, job["max_attempts"], failure.permanent)
         log.warning("job attempt failed", extra={"job_id": job_id, "job_type": job["job_type"],
                                                  "attempt": attempt, "outcome": outcome, "error": message})
         if outcome == policy.FAILED:
@@ -107,7 +113,7 @@ def process(job_id: str, *, jitter: Callable[[], float] = random.random) -> str:
             publish(alert_ids)
             observability.count("JobsFailed", job_type=job["job_type"])
             return policy.FAILED
-        delay = policy.backoff_seconds(attempt, retry_after, jitter())
+        delay = policy.backoff_seconds(attempt, failure.retry_after, jitter())
         db.run(lambda conn: jobs_store.retry_later(conn, job_id, attempt, message, delay))
         observability.count("JobsRetried", job_type=job["job_type"])
         return policy.PENDING
@@ -117,15 +123,30 @@ def process(job_id: str, *, jitter: Callable[[], float] = random.random) -> str:
     return policy.COMPLETED
 
 
+def _run(job: Mapping[str, Any]) -> Mapping[str, Any]:
+    """One attempt. A lost answer (``OutcomeUnknown``) of a job type declared not repeatable completes the
+    job with the outcome marked unknown instead of risking a second message."""
+    kind = policy.job_type(job["job_type"])  # an undeclared type fails for good (UnknownJobType)
+    handler = handlers().get(kind.name)
+    if handler is None:
+        raise policy.PermanentError(f"no handler for job type {kind.name}")
+    try:
+        return handler(job)
+    except policy.OutcomeUnknown as exc:
+        if kind.repeatable:
+            raise
+        return {"outcome": "unknown", "error": exc.message}
+
+
 def _fail(conn, job: Mapping[str, Any], attempt: int, message: str) -> list[str]:
     """Fail the job and, unless it is itself an alert, queue a Telegram alert about it (same transaction)."""
     from ..adapters import jobs_store
 
     if not jobs_store.fail(conn, job["id"], attempt, message):
         return []
-    if job["job_type"] == policy.ALERT:
+    if job["job_type"] == policy.ALERT.name:
         return []
-    alert = jobs_store.insert(conn, job["invoice_id"], policy.ALERT, f"alert:{job['id']}:{attempt}",
+    alert = jobs_store.insert(conn, job["invoice_id"], policy.ALERT.name, f"alert:{job['id']}:{attempt}",
                               {"failed_job_id": job["id"], "job_type": job["job_type"], "error": message})
     return [alert] if alert else []
 

@@ -170,7 +170,7 @@ def finalize(principal: Principal, invoice_id: str, if_match: str | None, body: 
         store.append_event(conn, invoice_id, **_event(
             principal, "finalize", invoice["status"], after, number=number, total=invoice["total"],
             currency=invoice["currency"]))
-        jobs_store.insert(conn, invoice_id, "render_pdf", f"render_pdf:{invoice_id}:{version}")
+        jobs_store.insert(conn, invoice_id, policy.RENDER_PDF.name, f"render_pdf:{invoice_id}:{version}")
         return invoice_id
 
     _command(principal, "finalize", invoice_id, if_match, work)
@@ -220,7 +220,7 @@ def send(principal: Principal, invoice_id: str, if_match: str | None, body: Any)
         return "didox" if (invoice["customer_snapshot"] or {}).get("is_resident") else "email"
 
     def jobs(invoice):
-        return [f"deliver_{channel(invoice)}"]
+        return [policy.DELIVERY_JOBS[channel(invoice)]]
 
     return _transition(principal, "send", invoice_id, if_match, jobs=jobs, channel=channel)
 

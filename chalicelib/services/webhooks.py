@@ -16,6 +16,7 @@ from typing import Any, Mapping
 
 from .. import jsonutil, observability
 from ..domain import didox as didox_codes
+from ..domain import jobs as job_policy
 from ..domain import webhooks as rules
 from ..domain.access import SYSTEM
 from ..domain.errors import Unauthenticated, ValidationFailed
@@ -76,7 +77,7 @@ def apply_document_status(conn, document_id: str, code: int, *, origin: Mapping[
         text = (f"Didox: e-invoice {invoice['number']} ({invoice['customer_name'] or invoice['customer_key']}, "
                 f"{invoice['total']} {invoice['currency']}) {_ALERT_WORDS[name]}. "
                 "It needs a credit note or a corrected invoice.")
-        jobs_store.insert(conn, invoice_id, "alert", f"alert:didox:{document_id}:{code}", {"text": text})
+        jobs_store.insert(conn, invoice_id, job_policy.ALERT.name, f"alert:didox:{document_id}:{code}", {"text": text})
     elif decision.to_status is None:
         store.append_event(conn, invoice_id, event_type=f"didox_{name}", from_status=status, to_status=status,
                            payload=payload, **event)

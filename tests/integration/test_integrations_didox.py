@@ -7,7 +7,7 @@ from decimal import Decimal
 import pytest
 
 from chalicelib.adapters.didox import DidoxDelivery
-from chalicelib.adapters.integration import NotConfigured, OutcomeUnknown, PermanentError, TransientError
+from chalicelib.domain.jobs import NotConfigured, OutcomeUnknown, PermanentError, TransientError
 from infra.local.doubles import DidoxDouble
 from chalicelib.adapters.integration import dumps_exact as dumps
 from tests.integration.saas_support import IMPATIENT, LATE, PATIENT, invoice_payload, refused_url, settings

@@ -15,7 +15,7 @@ from moto.core import DEFAULT_ACCOUNT_ID
 from moto.ses.models import ses_backends
 
 from chalicelib.adapters.email import SesMailer
-from chalicelib.adapters.integration import NotConfigured, OutcomeUnknown, PermanentError, TransientError
+from chalicelib.domain.jobs import NotConfigured, OutcomeUnknown, PermanentError, TransientError
 from infra.local.doubles import Double
 from tests.integration.saas_support import IMPATIENT, LATE, PATIENT, PDF, invoice_payload, refused_url, settings
 

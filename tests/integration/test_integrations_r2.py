@@ -10,7 +10,7 @@ import uuid
 import boto3
 import pytest
 
-from chalicelib.adapters.integration import NotConfigured, OutcomeUnknown, PermanentError, TransientError
+from chalicelib.domain.jobs import NotConfigured, OutcomeUnknown, PermanentError, TransientError
 from chalicelib.adapters.r2 import R2Archive
 from infra.local.doubles import Double
 from tests.integration.saas_support import IMPATIENT, LATE, PATIENT, PDF, invoice_payload, refused_url, settings

@@ -5,7 +5,7 @@ from decimal import Decimal
 
 import pytest
 
-from chalicelib.adapters.integration import NotConfigured, OutcomeUnknown, PermanentError, TransientError
+from chalicelib.domain.jobs import NotConfigured, OutcomeUnknown, PermanentError, TransientError
 from chalicelib.adapters.telegram import TelegramNotifier
 from infra.local.doubles import TelegramDouble
 from tests.integration.saas_support import IMPATIENT, LATE, PATIENT, invoice_payload, refused_url, settings

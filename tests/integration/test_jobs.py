@@ -33,7 +33,8 @@ def calls(monkeypatch):
             raise outcome
         return outcome
 
-    monkeypatch.setattr(jobs, "handlers", lambda: {"telegram_notify": handler, "alert": lambda job: {"ok": True}})
+    table = {**{name: handler for name in policy.JOB_TYPES}, "alert": lambda job: {"ok": True}}
+    monkeypatch.setattr(jobs, "handlers", lambda: table)
     return script, seen
 
 
@@ -68,7 +69,7 @@ def test_success_keeps_the_result(container, invoice, calls):
 
 def test_transient_errors_back_off_then_succeed_once(container, invoice, calls):
     script, seen = calls
-    script += [policy.TransientJobError("HTTP 500"), policy.TransientJobError("HTTP 429", retry_after=600),
+    script += [policy.TransientError("HTTP 500"), policy.TransientError("HTTP 429", retry_after=600),
                {"message_id": 7}]
     job_id = new_job(container, invoice)
     assert jobs.process(job_id, jitter=lambda: 0.0) == "pending"
@@ -88,7 +89,7 @@ def test_transient_errors_back_off_then_succeed_once(container, invoice, calls):
 
 def test_last_attempt_fails_with_the_error_and_an_alert(container, invoice, calls):
     script, _ = calls
-    script += [policy.TransientJobError("timeout")] * 2
+    script += [policy.TransientError("timeout")] * 2
     job_id = new_job(container, invoice, max_attempts=2)
     jobs.process(job_id)
     make_due(container, job_id)
@@ -101,10 +102,55 @@ def test_last_attempt_fails_with_the_error_and_an_alert(container, invoice, call
 
 def test_permanent_error_fails_at_once(container, invoice, calls):
     script, seen = calls
-    script.append(policy.PermanentJobError("HTTP 400: chat not found"))
+    script.append(policy.PermanentError("HTTP 400: chat not found"))
     job_id = new_job(container, invoice)
     assert jobs.process(job_id) == "failed"
     assert row(container, job_id)["error"] == "HTTP 400: chat not found" and len(seen) == 1
+
+
+def test_a_lost_answer_of_a_not_repeatable_effect_completes_as_unknown_and_is_not_sent_again(container, invoice, calls):
+    script, seen = calls
+    script.append(policy.OutcomeUnknown("Telegram: read timeout"))
+    job_id = new_job(container, invoice, job_type="telegram_notify")
+    assert jobs.process(job_id) == "completed"
+    job = row(container, job_id)
+    assert job["result"] == {"outcome": "unknown", "error": "Telegram: read timeout"} and job["attempts"] == 1
+    make_due(container, job_id)
+    assert jobs.process(job_id) == "skipped" and len(seen) == 1
+
+
+def test_a_lost_answer_of_a_repeatable_effect_is_retried(container, invoice, calls):
+    script, seen = calls
+    script += [policy.OutcomeUnknown("PlanFact: read timeout"), {"operation_id": 9}]
+    job_id = new_job(container, invoice, job_type="planfact_sync")
+    assert jobs.process(job_id) == "pending"
+    assert row(container, job_id)["error"] == "PlanFact: read timeout"
+    make_due(container, job_id)
+    assert jobs.process(job_id) == "completed" and len(seen) == 2
+
+
+def test_a_type_the_registry_does_not_declare_fails_at_once_without_running(container, invoice, calls, monkeypatch):
+    script, seen = calls
+    script.append({"ok": 1})
+    job_id = new_job(container, invoice, job_type="telegram_notify")
+    monkeypatch.setattr(policy, "JOB_TYPES", {k: v for k, v in policy.JOB_TYPES.items() if k != "telegram_notify"})
+    assert jobs.process(job_id) == "failed"
+    job = row(container, job_id)
+    assert job["attempts"] == 1 and "telegram_notify" in job["error"] and seen == []
+
+
+def test_the_database_accepts_exactly_the_declared_job_types(container):
+    """The CHECK on integration_jobs.job_type (migration 000004) and the registry agree, read from the
+    migrated schema so a later migration that changes the CHECK is compared too."""
+    import re
+
+    definitions = container.db.run(lambda conn: [r["definition"] for r in conn.execute(
+        "SELECT pg_get_constraintdef(c.oid) AS definition FROM pg_constraint c"
+        " JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = ANY (c.conkey)"
+        " WHERE c.conrelid = 'invoicing.integration_jobs'::regclass AND c.contype = 'c' AND a.attname = 'job_type'"
+    ).fetchall()])
+    assert len(definitions) == 1, definitions
+    assert sorted(re.findall(r"'([a-z0-9_]+)'", definitions[0])) == sorted(policy.JOB_TYPES)
 
 
 def test_a_dead_workers_job_is_reclaimed_and_finishes_once(container, invoice, calls):
@@ -153,7 +199,7 @@ def test_manual_retry_requeues_a_failed_job(container, invoice, calls):
     from chalicelib.domain.errors import Conflict, Forbidden
 
     script, _ = calls
-    script += [policy.PermanentJobError("bad token"), {"ok": 1}]
+    script += [policy.PermanentError("bad token"), {"ok": 1}]
     job_id = new_job(container, invoice)
     jobs.process(job_id)
     viewer = Principal("", "v@x", "viewer")

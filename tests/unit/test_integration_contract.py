@@ -9,11 +9,12 @@ from decimal import Decimal
 import pytest
 
 from chalicelib.adapters.didox import build_factura
-from chalicelib.adapters.effects import JOB_EFFECTS, ExternalEffects
-from chalicelib.adapters.integration import (FrozenInvoice, Integration, PermanentError, TokenCache, dumps_exact,
-                                             parse_retry_after, remote_message)
-from chalicelib.adapters.telegram import _amount
+from chalicelib.adapters.effects import ExternalEffects
+from chalicelib.adapters.integration import (FrozenInvoice, Integration, TokenCache, dumps_exact, parse_retry_after,
+                                             remote_message)
+from chalicelib.adapters.telegram import TelegramNotifier, _amount
 from chalicelib.config import Settings
+from chalicelib.domain.jobs import JOB_TYPES, PermanentError, UnknownJobType
 
 
 def payload(**overrides):
@@ -125,13 +126,9 @@ class Recording(Integration):
     def missing(self):
         return self._missing
 
-    def notify(self, payload, *, idempotency_key=None):
-        self.calls.append(("notify", idempotency_key))
-        return {"message_id": 1}
-
-    def alert(self, text, *, idempotency_key=None):
-        self.calls.append(("alert", text))
-        return {"message_id": 2}
+    def perform(self, action, payload, *, idempotency_key=None):
+        self.calls.append((action, idempotency_key))
+        return {"message_id": len(self.calls)}
 
 
 def test_effects_dispatch_by_job_type_and_report_disabled_without_calling():
@@ -139,7 +136,7 @@ def test_effects_dispatch_by_job_type_and_report_disabled_without_calling():
     effects = ExternalEffects(Settings(), telegram=ready)
     assert effects.perform("telegram_notify", payload(), idempotency_key="job-1") == {"message_id": 1}
     assert effects.perform("alert", {"text": "boom"}) == {"message_id": 2}
-    assert ready.calls == [("notify", "job-1"), ("alert", "boom")]
+    assert ready.calls == [("notify", "job-1"), ("alert", None)]
 
     off = Recording(missing=["TELEGRAM_CHAT_ID"])
     disabled = ExternalEffects(Settings(), telegram=off).perform("telegram_notify", payload())
@@ -147,9 +144,36 @@ def test_effects_dispatch_by_job_type_and_report_disabled_without_calling():
     assert off.calls == []
     with pytest.raises(ValueError):
         effects.perform("render_pdf", payload())
+    with pytest.raises(UnknownJobType):
+        effects.perform("fax_invoice", payload())
+
+
+def test_telegram_takes_the_job_id_for_both_actions_and_the_alert_text():
+    class Sent(TelegramNotifier):
+        def notify(self, payload, *, idempotency_key=None):
+            return {"notify": payload["number"], "key": idempotency_key}
+
+        def alert(self, text, *, idempotency_key=None):
+            return {"alert": text, "key": idempotency_key}
+
+    telegram = Sent(Settings())
+    assert telegram.perform("notify", payload(), idempotency_key="j-1") == {"notify": "PRX-2026-0001", "key": "j-1"}
+    assert telegram.perform("alert", {"text": "boom"}, idempotency_key="j-2") == {"alert": "boom", "key": "j-2"}
+    with pytest.raises(ValueError):
+        telegram.perform("archive", payload())
+
+
+def test_every_declared_effect_names_a_built_adapter_and_one_of_its_methods():
+    effects = ExternalEffects(Settings())
+    for name, job in JOB_TYPES.items():
+        if job.effect is not None:
+            adapter = effects.adapter(job.effect.integration)
+            assert adapter.name == job.effect.integration, name
+            assert callable(getattr(adapter, job.effect.action, None)), name
 
 
 def test_every_adapter_is_disabled_with_default_settings():
     effects = ExternalEffects(Settings(didox_base_url="", planfact_base_url=""))
-    results = {job: effects.perform(job, payload()) for job in JOB_EFFECTS}
-    assert {job: r["status"] for job, r in results.items()} == {job: "disabled" for job in JOB_EFFECTS}
+    external = [name for name, job in JOB_TYPES.items() if job.effect is not None]
+    results = {job: effects.perform(job, payload()) for job in external}
+    assert {job: r["status"] for job, r in results.items()} == {job: "disabled" for job in external}
