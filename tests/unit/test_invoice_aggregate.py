@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from chalicelib.domain import didox, events
-from chalicelib.domain.access import SYSTEM, Principal
+from chalicelib.domain.access import Principal
 from chalicelib.domain.drift import MarginCheck
 from chalicelib.domain.errors import Conflict, Forbidden, IllegalTransition, ValidationFailed
 from chalicelib.domain.invoice_aggregate import Invoice, OutboxJob
