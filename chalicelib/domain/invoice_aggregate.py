@@ -30,11 +30,6 @@ from .status import ACCEPTED, DRAFT, SENT, check_action, next_status
 STAMPS = {"approve": "approved_at", "send": "sent_at", "accept": "accepted_at", "pay": "paid_at",
           "cancel": "cancelled_at", "didox_signed": "accepted_at", "didox_delivered": "sent_at"}
 
-# What a Didox document state that needs people means, for the finance chat.
-_DIDOX_ALERT_WORDS = {"rejected": "was rejected by the buyer", "annulled": "was annulled by the tax committee",
-                      "deleted": "was deleted in Didox", "draft_deleted": "was deleted in Didox as a draft",
-                      "invalid": "was marked invalid by Didox"}
-
 DEFAULT_INVOICE_PREFIX, DEFAULT_CREDIT_NOTE_PREFIX = "PRX", "CN"  # DESIGN §4
 
 
@@ -253,7 +248,7 @@ class Invoice:
             self._record(events.didox_document(name), SYSTEM, self.status, self.status, **state)
             self._note(status_reason=f"Didox: document {name} (code {code})")
             text = (f"Didox: e-invoice {self.number} ({self['customer_name'] or self['customer_key']}, "
-                    f"{self['total']} {self['currency']}) {_DIDOX_ALERT_WORDS[name]}. "
+                    f"{self['total']} {self['currency']}) {didox.ALERT_WORDS[name]}. "
                     "It needs a credit note or a corrected invoice.")
             self.jobs.append(OutboxJob(ALERT, f"alert:didox:{self['didox_document_id']}:{code}", {"text": text}))
         elif decision.to_status is None:
