@@ -261,8 +261,9 @@ def retry_job(request):
 @app.route("/api/webhooks/didox", methods=["POST"])
 @endpoint(app, auth=False)
 def didox_webhook(request):
-    body, status = webhooks.didox_callback(request.header("x-didox-signature"), request.raw_body)
-    return web.Reply(body, status=status)
+    result = webhooks.didox_callback(request.header("x-didox-signature"), request.raw_body)
+    # A document we never sent is taken but not applied: 202; applied or a replay: 200.
+    return web.Reply(result.to_dict(), status=202 if result.outcome == webhooks.UNKNOWN_DOCUMENT else 200)
 
 
 # --- month generation runs (the console's "generate the month", and the monthly schedule) ---------

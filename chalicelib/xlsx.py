@@ -15,7 +15,7 @@ import re
 import zipfile
 from datetime import date, datetime, timezone
 from decimal import Decimal
-from typing import IO, Any, Iterable, Sequence
+from typing import IO, Any, Sequence
 from xml.sax.saxutils import escape
 
 MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -201,8 +201,3 @@ class Workbook:
 
     def __exit__(self, *exc: Any) -> None:
         self.close()
-
-
-def write_rows(sheet: Sheet, rows: Iterable[Sequence[Any]], styles: Sequence[int | None] = ()) -> None:
-    for row in rows:
-        sheet.write_row(row, styles)

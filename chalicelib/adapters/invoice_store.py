@@ -1,4 +1,7 @@
-"""PostgreSQL repository of invoices: the invoice row, its lines and its append-only events."""
+"""PostgreSQL repository of invoices: the invoice row, its lines and its append-only events.
+
+``get`` and ``save`` load and store the ``Invoice`` aggregate (cosmicpython ``adapters/repository.py``)
+inside the caller's transaction; the row-level functions below serve the edits, reads and inserts."""
 from __future__ import annotations
 
 import re
@@ -10,6 +13,7 @@ from psycopg.types.json import Jsonb
 
 from .. import jsonutil
 from ..domain.errors import Conflict, NotFound
+from ..domain.invoice_aggregate import Invoice, NewInvoice
 
 LIVE_INDEX = "invoices_one_live_per_period"
 
@@ -105,6 +109,37 @@ def load_invoice(conn: psycopg.Connection, invoice_id: str, *, lock: bool = Fals
         raise NotFound(f"no invoice {invoice_id}", details={"id": invoice_id})
     row["lines"] = load_lines(conn, invoice_id, with_trace=with_trace)
     return row
+
+
+def get(conn: psycopg.Connection, invoice_id: str) -> Invoice:
+    """The aggregate, its row locked until the transaction ends (every command on an invoice takes it)."""
+    return Invoice(load_invoice(conn, invoice_id, lock=True))
+
+
+def save(conn: psycopg.Connection, invoice: Invoice) -> None:
+    """Write what the aggregate's transitions recorded: its changed columns, then its events and its
+    outbox jobs in order, in the caller's transaction (DESIGN §2: jobs commit with the change)."""
+    from . import jobs_store
+
+    if invoice.changes:
+        version = update_invoice(conn, invoice.id, invoice.changes, bump_version=invoice.bumps_version)
+        if version != invoice.version:
+            raise RuntimeError(f"invoice {invoice.id} is at version {version}, not {invoice.version}: "
+                               "it was saved without its row lock")
+    for event in invoice.events:
+        append_event(conn, invoice.id, event_type=event.name, actor_id=event.actor_id,
+                     actor_email=event.actor_email, from_status=event.from_status, to_status=event.to_status,
+                     payload=event.payload)
+    for job in invoice.jobs:
+        jobs_store.insert(conn, invoice.id, job.job_type, job.idempotency_key, job.payload)
+
+
+def add(conn: psycopg.Connection, new: NewInvoice) -> str:
+    """Insert a new invoice an aggregate made (a credit note), with its lines and ``created`` event."""
+    event = new.created
+    return insert_invoice(conn, new.header, new.lines, {
+        "event_type": event.name, "actor_id": event.actor_id, "actor_email": event.actor_email,
+        "from_status": event.from_status, "to_status": event.to_status, "payload": event.payload})
 
 
 def load_lines(conn: psycopg.Connection, invoice_id: str, *, with_trace: bool = False) -> list[dict[str, Any]]:

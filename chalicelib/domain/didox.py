@@ -34,8 +34,12 @@ CODES: dict[int, tuple[str, int]] = {
 NAMES = {name for name, _ in CODES.values()}
 RANK_BY_NAME = {name: rank for name, rank in CODES.values()}
 
-# Document states that need people to act: recorded on the invoice with an event and a Telegram alert.
-ALERTING = frozenset({"rejected", "annulled", "deleted", "draft_deleted", "invalid"})
+# Document states that need people to act: recorded on the invoice with an event and a Telegram alert
+# saying what happened to the e-invoice.
+ALERT_WORDS = {"rejected": "was rejected by the buyer", "annulled": "was annulled by the tax committee",
+               "deleted": "was deleted in Didox", "draft_deleted": "was deleted in Didox as a draft",
+               "invalid": "was marked invalid by Didox"}
+ALERTING = frozenset(ALERT_WORDS)
 
 
 class UnknownDidoxStatus(ValueError):

@@ -205,7 +205,6 @@ RESIDENT_COUNTRY = "UZ"
 # The ISO 4217 numeric code an Uzbek account number carries in digits 6-8 (20-digit "r/s" accounts):
 # 20208 840 ... is a USD account, 20208 000 ... a soum one. Used to refuse a soum account set as "USD".
 CURRENCY_NUMERIC = {"UZS": "000", "USD": "840", "EUR": "978", "RUB": "643", "GBP": "826", "CHF": "756"}
-ISSUE_DATE_RULES = ("period_end", "today")
 
 
 def is_resident(customer: Mapping[str, Any] | None) -> bool:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
-from typing import Any
 
 from .errors import ValidationFailed
 
@@ -52,11 +51,6 @@ def check_date(value: date | None, field: str) -> date | None:
         raise _problem(field, f"outside {DATE_MIN.isoformat()}..{DATE_MAX.isoformat()}",
                        f"{field} must be between {DATE_MIN.isoformat()} and {DATE_MAX.isoformat()}")
     return value
-
-
-def ascii_digits_only(text: Any) -> bool:
-    """Python reads fullwidth (１２) and Arabic-Indic (١٢) digits as numbers; a money field must not."""
-    return not isinstance(text, str) or text.isascii()
 
 
 # bcrypt reads the first 72 bytes of a password and ignores the rest: a longer one would let every

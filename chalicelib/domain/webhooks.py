@@ -11,10 +11,6 @@ from .errors import Unauthenticated
 
 TOLERANCE_SECONDS = 300
 
-# Didox document states and what each means for the invoice.
-ACCEPTING = frozenset({"signed"})
-REFUSING = frozenset({"rejected", "annulled"})
-
 
 def sign(secret: str, body: bytes) -> str:
     return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()

@@ -11,10 +11,11 @@ from datetime import date, datetime, timezone
 from typing import TYPE_CHECKING, Any, Mapping
 
 from ..domain import drift as rules
+from ..domain import events
 from ..domain import invoice as invoice_rules
 from ..domain import merge as merging
 from ..domain.access import Principal, authorize
-from ..domain.errors import Conflict, DomainError, ValidationFailed
+from ..domain.errors import Conflict, DomainError
 from ..domain.money import to_decimal
 from ..domain.status import check_action
 from ..parsing import parse
@@ -167,7 +168,7 @@ def record(report: Mapping[str, Any], settings: Mapping[str, Any]) -> str:
         if latest is not None and latest["status"] == OPEN:
             if not above:
                 drift_store.close_drift(conn, latest["id"], CLEARED, actor_email="system")
-                store.append_event(conn, invoice_id, event_type="drift_cleared", actor_id=None,
+                store.append_event(conn, invoice_id, event_type=events.DRIFT_CLEARED, actor_id=None,
                                    actor_email="system", payload={"drift_id": latest["id"]})
                 return CLEARED, []
             if latest["fingerprint"] != report["fingerprint"]:
@@ -180,7 +181,7 @@ def record(report: Mapping[str, Any], settings: Mapping[str, Any]) -> str:
                          and latest["fingerprint"] == report["fingerprint"]):
             return "none" if not above else "known", []
         drift_id = drift_store.insert_drift(conn, invoice_id, report, report["fingerprint"])
-        store.append_event(conn, invoice_id, event_type="drift_detected", actor_id=None, actor_email="system",
+        store.append_event(conn, invoice_id, event_type=events.DRIFT_DETECTED, actor_id=None, actor_email="system",
                            payload={"drift_id": drift_id, "subtotal_delta": report["subtotal_delta"],
                                     "total_delta": report["total_delta"], "minutes_changed": report["minutes_changed"],
                                     "counts": report["counts"]})
@@ -260,15 +261,16 @@ def _resolve(principal: Principal, invoice_id: str, body: Any, action: str) -> d
             drift_store.refresh_drift(conn, drift_id, report, report["fingerprint"])
         correction_id = None
         if action == "acknowledge":
-            drift_store.close_drift(conn, drift_id, ACKNOWLEDGED, reason=request.reason,
+            resolution = ACKNOWLEDGED
+            drift_store.close_drift(conn, drift_id, resolution, reason=request.reason,
                                     actor_id=principal.user_id, actor_email=principal.email)
         else:
             correction_id = _insert_correction(conn, principal, original, lines, report, request.reason, credit,
                                                int(settings["payment_terms_days"]))
-            drift_store.close_drift(conn, drift_id, CREDIT_PROPOSED if credit else SUPPLEMENT_PROPOSED,
-                                    reason=None, correction_id=correction_id, actor_id=principal.user_id,
-                                    actor_email=principal.email)
-        store.append_event(conn, invoice_id, event_type=f"drift_{action.replace('-', '_')}",
+            resolution = CREDIT_PROPOSED if credit else SUPPLEMENT_PROPOSED
+            drift_store.close_drift(conn, drift_id, resolution, reason=None, correction_id=correction_id,
+                                    actor_id=principal.user_id, actor_email=principal.email)
+        store.append_event(conn, invoice_id, event_type=events.drift_resolved(resolution),
                            actor_id=principal.user_id, actor_email=principal.email,
                            from_status=original["status"], to_status=original["status"],
                            payload={"drift_id": drift_id, "reason": request.reason, "correction_id": correction_id,
@@ -306,7 +308,7 @@ def _insert_correction(conn, principal: Principal, original: Mapping[str, Any], 
         header.update(kind=invoice_rules.CREDIT_NOTE, corrects_id=original["id"], source="credit_note")
     else:
         header.update(kind=invoice_rules.INVOICE, supplements_id=original["id"], source="supplementary")
-    created = {"event_type": "created", "actor_id": principal.user_id, "actor_email": principal.email,
+    created = {"event_type": events.CREATED, "actor_id": principal.user_id, "actor_email": principal.email,
                "to_status": "draft", "payload": {"source": header["source"], "from_drift": report["fingerprint"],
                                                  "original": original["number"], "reason": reason,
                                                  "total": totals.total}}
@@ -408,7 +410,7 @@ def regenerate(principal: Principal, invoice_id: str, if_match: str | None, body
                 reason=("conflict resolved: took the source's value" if resolved["take"] == merging.THEIRS
                         else "conflict resolved: kept the edit"))
         drift_store.save_baseline(conn, invoice_id, merging.new_base(theirs, merged.follows, added))
-        store.append_event(conn, invoice_id, event_type="regenerated", actor_id=principal.user_id,
+        store.append_event(conn, invoice_id, event_type=events.REGENERATED, actor_id=principal.user_id,
                            actor_email=principal.email, from_status=invoice["status"], to_status=invoice["status"],
                            payload={k: v for k, v in summary.items() if k != "conflicts"})
         return summary
@@ -437,22 +439,10 @@ def _margin(conn, invoice: Mapping[str, Any]) -> rules.MarginCheck | None:
     return rules.margin_check(invoice["subtotal"], minutes, cost_rate, to_decimal(settings["margin_floor_pct"]))
 
 
-def margin_gate(conn, principal: Principal, invoice: Mapping[str, Any], reason: str) -> None:
-    """Called by approval, in its transaction: under the floor, a ``margin_below_floor`` event records the
-    warning (and the reason given); with ``margin_require_reason`` on, approving without a reason is 422."""
-    from ..adapters import invoice_store as store
-
-    check = _margin(conn, invoice)
-    if check is None or not check.below_floor:
-        return
-    if _settings(conn).get("margin_require_reason") and not reason:
-        raise ValidationFailed(
-            f"the margin of this invoice ({check.margin_pct}%) is below the floor of {check.floor_pct}%: "
-            "give a reason to approve it", details=[{"field": "reason", "problem": "required below the margin floor",
-                                                      "margin": check.to_dict()}])
-    store.append_event(conn, invoice["id"], event_type="margin_below_floor", actor_id=principal.user_id,
-                       actor_email=principal.email, from_status=invoice["status"], to_status=invoice["status"],
-                       payload={**check.to_dict(), "reason": reason})
+def margin_for_approval(conn, invoice: Mapping[str, Any]) -> tuple[rules.MarginCheck | None, bool]:
+    """What approval checks (issue 15), read in its transaction: the margin against the floor (None: no
+    floor or no cost rate) and whether a reason is required under it. The ``Invoice`` aggregate decides."""
+    return _margin(conn, invoice), bool(_settings(conn).get("margin_require_reason"))
 
 
 def invoice_margin(principal: Principal, invoice_id: str) -> dict[str, Any]:
@@ -463,11 +453,8 @@ def invoice_margin(principal: Principal, invoice_id: str) -> dict[str, Any]:
     authorize(principal, "read")
     require_uuid(invoice_id)
 
-    def read(conn):
-        invoice = store.load_invoice(conn, invoice_id)
-        return _margin(conn, invoice), bool(_settings(conn).get("margin_require_reason"))
-
-    check, require_reason = container.current().db.run(read)
+    check, require_reason = container.current().db.run(
+        lambda conn: margin_for_approval(conn, store.load_invoice(conn, invoice_id)))
     if check is None:
         return {"known": False, "require_reason": require_reason}
     return {"known": True, "require_reason": require_reason, **check.to_dict()}

@@ -10,9 +10,8 @@ from ..domain.billing import DraftResult, Period
 from ..domain.billing.engine import draft_from_totals, plan_prefill, traces_from_rows
 from ..domain.cdm import Application, Customer
 from ..domain.errors import DomainError, NotFound
+from ..domain.events import CREATED as EVENT_CREATED
 from . import container
-
-EVENT_CREATED = "created"
 
 
 @dataclass(frozen=True)

@@ -1,31 +1,35 @@
 """Status changes of DESIGN §4: finalize, approve, reject, send, accept, pay, cancel, credit-note.
 
-One transaction per command: the invoice row is locked, the status machine (``domain.status``) decides,
-the change, its ``invoice_events`` row and the outbox jobs it causes commit together. Finalize takes the
-next number of the yearly series under the series row lock in that same transaction and renders the PDF
-only after it commits, so no lock is held while a PDF renders.
+One transaction per command (the unit of work): the ``Invoice`` aggregate is loaded under its row lock
+(``invoice_store.get``), one transition method decides and records the change, its ``invoice_events`` rows
+and the outbox jobs it causes, and ``invoice_store.save`` writes them together before the commit. This
+service reads what a transition needs (settings, the CDM customer, the margin) and counts what committed.
+Finalize takes the next number of the yearly series under the series row lock in that same transaction
+and renders the PDF only after it commits, so no lock is held while a PDF renders.
 """
 from __future__ import annotations
 
 import logging
 from datetime import date, datetime, timezone
-from typing import TYPE_CHECKING, Any, Mapping
+from typing import TYPE_CHECKING, Any, Callable, TypeVar
 
 from .. import observability
 from ..domain import invoice as rules
-from ..domain import jobs as policy
 from ..domain.access import Principal, authorize
-from ..domain.errors import Conflict, ValidationFailed
-from ..domain.status import REASON_REQUIRED, check_action, next_status
+from ..domain.errors import ValidationFailed
+from ..domain.status import REASON_REQUIRED
 from ..parsing import parse
 from . import container
 from .editing import expected_version
 
 if TYPE_CHECKING:
-    from . import idempotency
     import psycopg
 
+    from ..domain.invoice_aggregate import Invoice
+    from . import idempotency
+
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 _NUMBERING_SETTINGS = ["invoice_prefix", "credit_note_prefix"]
 
@@ -35,8 +39,6 @@ PERMISSION_BY_ACTION = {
     "send": "edit_invoices", "accept": "edit_invoices", "pay": "edit_invoices", "cancel": "edit_invoices",
     "credit-note": "edit_invoices",
 }
-_STAMPS = {"approve": "approved_at", "send": "sent_at", "accept": "accepted_at", "pay": "paid_at",
-           "cancel": "cancelled_at"}
 
 
 def _now() -> datetime:
@@ -53,13 +55,10 @@ def _reason(action: str, body: Any) -> str:
     return request.reason
 
 
-def _event(principal: Principal, action: str, before: str, after: str, **payload: Any) -> dict[str, Any]:
-    return {"event_type": action, "actor_id": principal.user_id, "actor_email": principal.email,
-            "from_status": before, "to_status": after, "payload": payload}
-
-
-def _command(principal: Principal, action: str, invoice_id: str, if_match: str | None, work) -> str:
-    """Common frame: role, id, optional If-Match (stale → 412), row lock, status machine, then ``work``."""
+def _command(principal: Principal, action: str, invoice_id: str, if_match: str | None,
+             work: Callable[["psycopg.Connection", "Invoice"], T]) -> T:
+    """Common frame: role, id, optional If-Match (stale → 412), the aggregate under its row lock, ``work``
+    (one transition, the status machine first), then all it recorded saved in the same transaction."""
     from ..adapters import invoice_store as store
     from .invoices import require_uuid
 
@@ -67,39 +66,23 @@ def _command(principal: Principal, action: str, invoice_id: str, if_match: str |
     require_uuid(invoice_id)
     expected = expected_version(if_match, required=False)
 
-    def unit_of_work(conn: "psycopg.Connection") -> str:
-        invoice = store.load_invoice(conn, invoice_id, lock=True)
-        if expected is not None:
-            rules.check_version(invoice["version"], expected)
-        check_action(invoice["status"], action)
-        return work(conn, invoice)
+    def unit_of_work(conn: "psycopg.Connection") -> T:
+        invoice = store.get(conn, invoice_id)
+        invoice.check_version(expected)
+        result = work(conn, invoice)
+        store.save(conn, invoice)
+        return result
 
     result = container.current().db.run(unit_of_work)
     observability.count("InvoiceActions", action=action)  # committed: finalizes, approvals, rejections …
     return result
 
 
-def _transition(principal: Principal, action: str, invoice_id: str, if_match: str | None, *,
-                extra: Mapping[str, Any] | None = None, payload: Mapping[str, Any] | None = None,
-                jobs=None, check=None, channel=None) -> str:
-    """A plain status change: stamp, event, outbox jobs (the types ``jobs(invoice)`` names, once each per
-    invoice), optional extra ``check``."""
-    from ..adapters import invoice_store as store
-    from ..adapters import jobs_store
-
-    def work(conn, invoice):
-        if check:
-            check(conn, invoice)
-        after = next_status(invoice["status"], action, channel=channel(invoice) if channel else None)
-        values = {"status": after, **(extra or {})}
-        if action in _STAMPS:
-            values[_STAMPS[action]] = _now()
-        store.update_invoice(conn, invoice_id, values)
-        store.append_event(conn, invoice_id, **_event(principal, action, invoice["status"], after,
-                                                      number=invoice["number"], **(payload or {})))
-        if jobs:
-            for job_type in jobs(invoice):
-                jobs_store.insert(conn, invoice_id, job_type, f"{job_type}:{invoice_id}")
+def _transition(principal: Principal, action: str, invoice_id: str, if_match: str | None,
+                transition: Callable[["Invoice"], None]) -> str:
+    """A plain status change: ``transition`` calls one method of the aggregate."""
+    def work(conn: "psycopg.Connection", invoice: "Invoice") -> str:
+        transition(invoice)
         return invoice_id
 
     return _command(principal, action, invoice_id, if_match, work)
@@ -120,11 +103,22 @@ def _customer_snapshot(customer_key: str) -> dict[str, Any]:
     return snapshot
 
 
+def _credit_room(conn: "psycopg.Connection", credit_note: "Invoice") -> Any:
+    """What the original of ``credit_note`` can still be credited: its total less the other finalized,
+    live credit notes (the original is locked so two credit notes cannot both take the same room)."""
+    from ..adapters import invoice_store as store
+
+    original = store.load_invoice(conn, credit_note["corrects_id"], lock=True)
+    credited = [c["total"] for c in store.corrections_of(conn, original["id"])
+                if c["number"] is not None and c["status"] != "cancelled" and c["id"] != credit_note.id]
+    return rules.credit_room(original["total"], credited)
+
+
 def finalize(principal: Principal, invoice_id: str, if_match: str | None, body: Any) -> str:
     """draft → needs_review: gapless number, frozen customer, then the PDF (after the commit)."""
     from ..adapters import billing_config_store as settings_store
     from ..adapters import invoice_store as store
-    from ..adapters import jobs_store
+    from .integrations import E_INVOICE_SETTINGS, e_invoice_problems
     from .invoices import require_uuid
 
     _reason("finalize", body)
@@ -134,43 +128,12 @@ def finalize(principal: Principal, invoice_id: str, if_match: str | None, body: 
     snapshot = _customer_snapshot(header["customer_key"])
 
     def work(conn, invoice):
-        room = None
-        if invoice["kind"] == rules.CREDIT_NOTE:
-            original = store.load_invoice(conn, invoice["corrects_id"], lock=True)
-            credited = [c["total"] for c in store.corrections_of(conn, original["id"])
-                        if c["number"] is not None and c["status"] != "cancelled" and c["id"] != invoice_id]
-            room = rules.credit_room(original["total"], credited)
-        rules.check_finalizable(invoice["kind"], invoice, invoice["lines"], credit_room=room)
-        from .integrations import E_INVOICE_SETTINGS, e_invoice_problems
-
+        room = _credit_room(conn, invoice) if invoice.kind == rules.CREDIT_NOTE else None
         # one read of what the printed document, the e-invoice and the numbering need
         configured = settings_store.settings(conn, [*E_INVOICE_SETTINGS, *_NUMBERING_SETTINGS])
-        rules.check_documentable(invoice, invoice["lines"], snapshot, configured.get("company"),
-                                 configured.get("mxik_codes"), configured.get("unit_codes"))
-        # a resident's e-invoice must be buildable
-        problems = e_invoice_problems(conn, invoice, snapshot, configured)
-        if problems:
-            raise ValidationFailed("the e-invoice for Didox cannot be built from this invoice: "
-                                   + "; ".join(f"{p['field']}: {p['problem']}" for p in problems),
-                                   details=problems)
-        values: dict[str, Any] = {}
-        number = invoice["number"]
-        if number is None:  # a rejected invoice keeps the number it was given
-            series = rules.series_for(invoice["kind"], configured.get("invoice_prefix", "PRX"),
-                                      configured.get("credit_note_prefix", "CN"))
-            year = invoice["issue_date"].year
-            sequence = store.take_number(conn, series, year)
-            number = rules.format_number(series, year, sequence)
-            values.update(number=number, number_year=year, number_seq=sequence)
-        after = next_status(invoice["status"], "finalize")
-        values.update(status=after, customer_snapshot=snapshot, customer_name=snapshot["name"],
-                      finalized_by=principal.user_id or None, finalized_at=_now(), status_reason=None,
-                      pdf_data=None, pdf_sha256=None)
-        version = store.update_invoice(conn, invoice_id, values)
-        store.append_event(conn, invoice_id, **_event(
-            principal, "finalize", invoice["status"], after, number=number, total=invoice["total"],
-            currency=invoice["currency"]))
-        jobs_store.insert(conn, invoice_id, policy.RENDER_PDF.name, f"render_pdf:{invoice_id}:{version}")
+        invoice.finalize(principal, _now(), customer=snapshot, settings=configured, credit_room=room,
+                         e_invoice_problems=lambda view: e_invoice_problems(conn, view, snapshot, configured),
+                         take_number=lambda series, year: store.take_number(conn, series, year))
         return invoice_id
 
     _command(principal, "finalize", invoice_id, if_match, work)
@@ -183,53 +146,41 @@ def finalize(principal: Principal, invoice_id: str, if_match: str | None, body: 
 # --- the other transitions -------------------------------------------------------------------------
 
 def approve(principal: Principal, invoice_id: str, if_match: str | None, body: Any) -> str:
-    """needs_review → approved (four eyes; PDF required) with the archive/accounting/chat jobs."""
+    """needs_review → approved (four eyes; PDF required; margin floor) with the archive/accounting/chat jobs."""
     from ..adapters import billing_config_store as settings_store
-
-    from .drift import margin_gate
+    from .drift import margin_for_approval
 
     reason = _reason("approve", body)
 
-    def check(conn, invoice):
-        if invoice["pdf_sha256"] is None:
-            raise Conflict("the PDF of this invoice is not rendered yet; approve it once the PDF exists",
-                           details={"reason": "pdf_missing"})
+    def work(conn, invoice):
         enabled = settings_store.settings(conn, ["separation_of_duties"]).get("separation_of_duties", True)
-        rules.check_separation_of_duties(bool(enabled), invoice["finalized_by"], principal.user_id)
-        margin_gate(conn, principal, invoice, reason)  # issue 15: warn, or require a reason, under the floor
+        margin, reason_required = margin_for_approval(conn, invoice.as_dict())
+        invoice.approve(principal, _now(), reason=reason, separation_of_duties=bool(enabled), margin=margin,
+                        margin_reason_required=reason_required)
+        return invoice_id
 
-    return _transition(principal, "approve", invoice_id, if_match, check=check,
-                       jobs=lambda invoice: policy.APPROVAL_JOBS,
-                       extra={"approved_by": principal.user_id or None})
+    return _command(principal, "approve", invoice_id, if_match, work)
 
 
 def reject(principal: Principal, invoice_id: str, if_match: str | None, body: Any) -> str:
     """needs_review → draft with a reason; the number stays, the PDF and snapshot go (re-made on finalize)."""
     reason = _reason("reject", body)
-    return _transition(principal, "reject", invoice_id, if_match, payload={"reason": reason},
-                       extra={"status_reason": reason, "pdf_data": None, "pdf_sha256": None,
-                              "customer_snapshot": None, "finalized_by": None, "finalized_at": None})
+    return _transition(principal, "reject", invoice_id, if_match,
+                       lambda invoice: invoice.reject(principal, _now(), reason=reason))
 
 
 def send(principal: Principal, invoice_id: str, if_match: str | None, body: Any) -> str:
-    """approved → sent by e-mail; for resident customers approved → awaiting_signature: the Didox e-invoice
-    is a draft until the seller signs it (references/integrations.md § Didox, "Creating makes a draft")."""
+    """approved → sent by e-mail, or awaiting_signature for a resident's Didox e-invoice."""
     _reason("send", body)
-
-    def channel(invoice):
-        return "didox" if (invoice["customer_snapshot"] or {}).get("is_resident") else "email"
-
-    def jobs(invoice):
-        return [policy.DELIVERY_JOBS[channel(invoice)]]
-
-    return _transition(principal, "send", invoice_id, if_match, jobs=jobs, channel=channel)
+    return _transition(principal, "send", invoice_id, if_match,
+                       lambda invoice: invoice.send(principal, _now()))
 
 
-def accept(principal: Principal, invoice_id: str, if_match: str | None, body: Any,
-           payload: Mapping[str, Any] | None = None) -> str:
-    """sent → accepted (by hand, or by a Didox "signed" callback with ``payload`` from it)."""
+def accept(principal: Principal, invoice_id: str, if_match: str | None, body: Any) -> str:
+    """sent → accepted by hand (a Didox "signed" state takes the same transition: ``services.webhooks``)."""
     _reason("accept", body)
-    return _transition(principal, "accept", invoice_id, if_match, payload=payload)
+    return _transition(principal, "accept", invoice_id, if_match,
+                       lambda invoice: invoice.accept(principal, _now()))
 
 
 def pay(principal: Principal, invoice_id: str, if_match: str | None, body: Any) -> str:
@@ -239,15 +190,15 @@ def pay(principal: Principal, invoice_id: str, if_match: str | None, body: Any) 
     request = parse(schemas.PayRequest, body if body is not None else {})
     paid_on = request.paid_on or date.today()
     return _transition(principal, "pay", invoice_id, if_match,
-                       check=lambda conn, invoice: rules.check_paid_on(paid_on, invoice["issue_date"]),
-                       payload={"paid_on": paid_on, "reference": request.reference, "reason": request.reason})
+                       lambda invoice: invoice.pay(principal, _now(), paid_on=paid_on,
+                                                   reference=request.reference, reason=request.reason))
 
 
 def cancel(principal: Principal, invoice_id: str, if_match: str | None, body: Any) -> str:
     """draft | needs_review → cancelled with a reason; a number already given stays used (gapless)."""
     reason = _reason("cancel", body)
-    return _transition(principal, "cancel", invoice_id, if_match, payload={"reason": reason},
-                       extra={"status_reason": reason})
+    return _transition(principal, "cancel", invoice_id, if_match,
+                       lambda invoice: invoice.cancel(principal, _now(), reason=reason))
 
 
 def credit_note(principal: Principal, invoice_id: str, if_match: str | None, body: Any,
@@ -259,33 +210,13 @@ def credit_note(principal: Principal, invoice_id: str, if_match: str | None, bod
     request = parse(schemas.CreditNoteRequest, body)
 
     def work(conn, original):
+        draft = original.credit(principal, reason=request.reason, today=date.today())
         if guard is not None:
-            guard.claim(conn)
-        if original["kind"] != rules.INVOICE:
-            raise Conflict("a credit note cannot itself be credited; correct the original invoice",
-                           details={"kind": original["kind"]})
-        lines = rules.credit_note_lines(store.load_lines(conn, invoice_id))
-        totals = rules.totals_for(lines, original["vat_rate"])
-        issue_date = date.today()
-        header = {
-            "kind": rules.CREDIT_NOTE, "corrects_id": invoice_id, "source": "credit_note", "status": "draft",
-            **{k: original[k] for k in ("application_key", "customer_key", "customer_name", "period", "deal_type",
-                                        "currency", "payment_terms", "contract_number", "contract_date",
-                                        "vat_rate", "data_as_of")},
-            "issue_date": issue_date, "due_date": issue_date,
-            "notes": f"Corrects invoice {original['number']}. {request.reason}",
-            "subtotal": totals.subtotal, "vat_amount": totals.vat_amount, "total": totals.total,
-            "created_by": principal.user_id or None,
-        }
-        created = {"event_type": "created", "actor_id": principal.user_id, "actor_email": principal.email,
-                   "to_status": "draft", "payload": {"source": "credit_note", "corrects": original["number"],
-                                                     "reason": request.reason, "total": totals.total}}
-        note_id = store.insert_invoice(conn, header, lines, created)
+            guard.claim(conn)  # the first write of the transaction
+        note_id = store.add(conn, draft)
         if guard is not None:
             guard.created(conn, note_id)
-        store.append_event(conn, invoice_id, **_event(
-            principal, "credit_note", original["status"], original["status"], credit_note_id=note_id,
-            reason=request.reason, total=totals.total))
+        original.credit_note_created(principal, note_id, reason=request.reason, total=draft.header["total"])
         return note_id
 
     return _command(principal, "credit-note", invoice_id, if_match, work)

@@ -11,16 +11,14 @@ recorded with an event and an alert; 0 and 2 are what ``awaiting_signature`` alr
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any, Mapping
 
 from .. import jsonutil, observability
 from ..domain import didox as didox_codes
-from ..domain import jobs as job_policy
 from ..domain import webhooks as rules
-from ..domain.access import SYSTEM
 from ..domain.errors import Unauthenticated, ValidationFailed
-from ..domain.status import next_status
 from ..parsing import parse
 from . import container
 
@@ -30,10 +28,24 @@ SOURCE = "didox"
 POLL_SOURCE = "didox-poll"
 FIRST_POLL_LOOKBACK = timedelta(days=1)
 
-_ALERT_WORDS = {"rejected": "was rejected by the buyer", "annulled": "was annulled by the tax committee",
-                "deleted": "was deleted in Didox", "draft_deleted": "was deleted in Didox as a draft",
-                "invalid": "was marked invalid by Didox"}
-_ACTIONS = {"accepted": "didox_signed", "sent": "didox_delivered"}  # target status -> system transition
+# Outcomes of a callback besides what a document state did to its invoice (``domain.didox.Decision``).
+DUPLICATE = "duplicate"                 # the event id was seen before: nothing changed
+UNKNOWN_DOCUMENT = "unknown_document"   # no invoice of ours carries this document id
+
+
+@dataclass(frozen=True)
+class CallbackResult:
+    """What a Didox callback did: ``outcome`` (``DUPLICATE``, ``UNKNOWN_DOCUMENT`` or a decision's word),
+    the document it named and the invoice it concerned (None when it changed nothing we know)."""
+
+    outcome: str
+    document_id: str
+    invoice_id: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        if self.outcome == UNKNOWN_DOCUMENT:
+            return {"status": self.outcome, "document_id": self.document_id}
+        return {"status": self.outcome, "invoice_id": self.invoice_id}
 
 
 def _now() -> datetime:
@@ -41,51 +53,25 @@ def _now() -> datetime:
 
 
 def apply_document_status(conn, document_id: str, code: int, *, origin: Mapping[str, Any]) -> tuple[str, str | None]:
-    """React to Didox's documented status ``code`` of one document; returns (outcome, invoice id or None)."""
+    """React to Didox's documented status ``code`` of one document through the invoice's own transitions
+    (``Invoice.apply_didox_state``: "signed" is the API's ``accept``); returns (outcome, invoice id or None)."""
     from ..adapters import invoice_store as store
-    from ..adapters import jobs_store
 
     invoice_id = store.find_by_didox_document(conn, document_id)
     if invoice_id is None:
-        return "unknown_document", None
-    invoice = store.load_invoice(conn, invoice_id, lock=True)
-    decision = didox_codes.decide(invoice["status"], invoice["didox_status"], code)
-    name = didox_codes.name_of(code)
-    payload = {"didox_code": code, "didox_status": name, "previous": invoice["didox_status"], **origin}
-    if decision.outcome == "stale":
+        return UNKNOWN_DOCUMENT, None
+    invoice = store.get(conn, invoice_id)
+    outcome = invoice.apply_didox_state(code, origin=origin, at=_now())
+    if outcome == "stale":
         log.info("Didox: stale status %s for document %s ignored (recorded: %s)", code, document_id,
-                 invoice["didox_status"])
-    if not decision.record:
-        return decision.outcome, invoice_id
-    store.update_invoice(conn, invoice_id, {"didox_status": name}, bump_version=False)
-    event = {"actor_id": None, "actor_email": SYSTEM.email}
-    status = invoice["status"]
-    if decision.to_status is not None:
-        action = _ACTIONS[decision.to_status]
-        after = next_status(status, action)
-        values: dict[str, Any] = {"status": after}
-        values["accepted_at" if after == "accepted" else "sent_at"] = _now()
-        store.update_invoice(conn, invoice_id, values)
-        store.append_event(conn, invoice_id, event_type=action, from_status=status, to_status=after,
-                           payload=payload, **event)
-        status = after
-    if decision.alert:
-        store.append_event(conn, invoice_id, event_type=f"didox_{name}", from_status=status, to_status=status,
-                           payload=payload, **event)
-        store.update_invoice(conn, invoice_id, {"status_reason": f"Didox: document {name} (code {code})"},
-                             bump_version=False)
-        text = (f"Didox: e-invoice {invoice['number']} ({invoice['customer_name'] or invoice['customer_key']}, "
-                f"{invoice['total']} {invoice['currency']}) {_ALERT_WORDS[name]}. "
-                "It needs a credit note or a corrected invoice.")
-        jobs_store.insert(conn, invoice_id, job_policy.ALERT.name, f"alert:didox:{document_id}:{code}", {"text": text})
-    elif decision.to_status is None:
-        store.append_event(conn, invoice_id, event_type=f"didox_{name}", from_status=status, to_status=status,
-                           payload=payload, **event)
-    return decision.outcome, invoice_id
+                 invoice.row["didox_status"])
+    store.save(conn, invoice)
+    return outcome, invoice_id
 
 
-def didox_callback(signature: str | None, raw_body: bytes) -> tuple[dict[str, Any], int]:
-    """POST /api/webhooks/didox: (body, status): 200 applied or duplicate, 202 unknown document."""
+def didox_callback(signature: str | None, raw_body: bytes) -> CallbackResult:
+    """POST /api/webhooks/didox: applied, a duplicate, or a document we do not know (the edge answers
+    that one 202)."""
     from ..adapters import webhook_store as receipts
     from ..invoice_schemas import DidoxEvent
     from . import jobs
@@ -120,19 +106,18 @@ def didox_callback(signature: str | None, raw_body: bytes) -> tuple[dict[str, An
 
     def work(conn):
         if not receipts.record_event(conn, SOURCE, event.event_id, data):
-            return "duplicate", None
+            return DUPLICATE, None
         outcome, invoice_id = apply_document_status(conn, event.document_id, code,
                                                     origin={"source": "webhook", "event_id": event.event_id})
         receipts.set_outcome(conn, SOURCE, event.event_id, outcome, invoice_id)
         return outcome, invoice_id
 
     outcome, invoice_id = container.current().db.run(work)
-    if outcome == "unknown_document":
+    if outcome == UNKNOWN_DOCUMENT:
         log.warning("Didox callback for a document we did not send", extra={"document_id": event.document_id})
-        return {"status": outcome, "document_id": event.document_id}, 202
-    if invoice_id:
+    elif invoice_id:
         jobs.publish_due(invoice_id)
-    return {"status": outcome, "invoice_id": invoice_id}, 200
+    return CallbackResult(outcome, event.document_id, invoice_id)
 
 
 def poll_didox(now: datetime | None = None) -> dict[str, Any]:

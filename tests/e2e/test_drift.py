@@ -151,7 +151,7 @@ def test_new_versions_deletions_and_late_worklogs_are_drift_and_a_supplement_set
     assert_error(status, data, 409)
     assert data["error"]["details"]["id"] == invoice["id"]
     status, events, _ = api.call("GET", f"/api/invoices/{invoice['id']}/events", token=tokens["viewer"])
-    assert [e["event_type"] for e in events["items"]][-2:] == ["drift_detected", "drift_supplement"]
+    assert [e["event_type"] for e in events["items"]][-2:] == ["drift_detected", "drift_supplement_proposed"]
 
     # A cancelled supplement no longer counts: the drift is back and the check reopens it.
     status, data, _ = act(api, tokens["accountant"], supplement["id"], "cancel", {"reason": "Disputed entries"})

@@ -49,8 +49,8 @@ def test_the_whole_way_to_paid(api, tokens, draft, container):
 
     _, events, _ = api.call("GET", f"/api/invoices/{invoice_id}/events", token=tokens["viewer"])
     assert [(e["event_type"], e["from_status"], e["to_status"]) for e in events["items"]] == [
-        ("created", None, "draft"), ("finalize", "draft", "needs_review"), ("approve", "needs_review", "approved"),
-        ("send", "approved", "sent"), ("accept", "sent", "accepted"), ("pay", "accepted", "paid")]
+        ("created", None, "draft"), ("finalized", "draft", "needs_review"), ("approved", "needs_review", "approved"),
+        ("sent", "approved", "sent"), ("accepted", "sent", "accepted"), ("paid", "accepted", "paid")]
     assert events["items"][-1]["payload"]["reference"] == "SWIFT 123"
     assert events["items"][2]["actor_email"] == "approver@test.local"
 

@@ -79,7 +79,7 @@ def test_signed_accepts_and_a_replay_is_a_no_op(api, signed_container, sent_invo
     status, data, _ = post(api, event())
     assert status == 200 and data == {"status": "accepted", "invoice_id": sent_invoice}
     assert invoice_row(signed_container, sent_invoice)["status"] == "accepted"
-    assert events_of(signed_container, sent_invoice)[-1] == {"event_type": "didox_signed", "actor_email": "system"}
+    assert events_of(signed_container, sent_invoice)[-1] == {"event_type": "accepted", "actor_email": "system"}
     before = len(events_of(signed_container, sent_invoice))
     status, data, _ = post(api, event())
     assert status == 200 and data["status"] == "duplicate"

@@ -117,7 +117,7 @@ def test_the_callback_agrees_with_the_poll(wired, didox):
     didox.buyer_sign(document_id)
     raw = json.dumps({"event_id": "cb-1", "document_id": document_id, "status": 3,
                       "timestamp": int(time.time())}).encode()
-    data, status = webhooks.didox_callback(sign("s" * 32, raw), raw)
-    assert status == 200 and data["status"] == "accepted"
+    result = webhooks.didox_callback(sign("s" * 32, raw), raw)
+    assert result == webhooks.CallbackResult("accepted", document_id, invoice_id)
     assert webhooks.poll_didox()["outcomes"] == {"unchanged": 1}  # the poll then finds nothing to change
     assert state(db, invoice_id) == {"status": "accepted", "didox_status": "signed"}

@@ -1,13 +1,17 @@
 """Migrations on the real PostgreSQL: up, down, up again; concurrent runners; constraints that hold."""
 from __future__ import annotations
 
+import re
 import threading
 import uuid
 
 import psycopg
 import pytest
+from psycopg.types.json import Jsonb
 
 from chalicelib.adapters.migrations import applied_versions, discover, migrate_down, migrate_up
+from chalicelib.domain import events
+from chalicelib.domain.status import TRANSITIONS
 from tests.conftest import drop_database, recreate_database
 
 
@@ -110,3 +114,58 @@ def test_audit_tables_reject_update_and_delete(database):
             with pytest.raises(psycopg.errors.InsufficientPrivilege):
                 conn.execute(f"TRUNCATE invoicing.{table} CASCADE")
             assert conn.execute(f"SELECT count(*) FROM invoicing.{table}").fetchone()[0] == 1
+
+
+def _renames_in(sql: str) -> dict[str, str]:
+    return dict(re.findall(r"\('(\w+)', '(\w+)'\)", sql))
+
+
+def test_past_tense_event_names_the_code_and_migration_000011_agree():
+    up = next(m for m in discover() if m.version == "000011")
+    assert _renames_in(up.up.read_text()) == events.RENAMED == _renames_in(up.down.read_text())
+    # every name the status machine's actions record is past tense and what the migration leads to
+    assert set(events.RENAMED.values()) >= {events.BY_ACTION[a] for a in TRANSITIONS} | {events.CREDIT_NOTE_CREATED}
+
+
+# (event_type, from_status, to_status, payload) as written before issue 14 → the name after 000011
+_BEFORE_000011 = [
+    ("created", None, "draft", {}, "created"),
+    ("finalize", "draft", "needs_review", {"number": "PRX-2026-0001"}, "finalized"),
+    ("reject", "needs_review", "draft", {"reason": "r"}, "rejected"),
+    ("approve", "needs_review", "approved", {}, "approved"),
+    ("send", "approved", "awaiting_signature", {}, "sent"),
+    ("didox_delivered", "awaiting_signature", "sent", {"didox_code": 1}, "didox_delivered"),
+    ("didox_signed", "sent", "accepted", {"didox_code": 3}, "accepted"),
+    ("didox_signed", "accepted", "accepted", {"didox_code": 3}, "didox_signed"),  # noted only: stays
+    ("accept", "sent", "accepted", {}, "accepted"),
+    ("pay", "accepted", "paid", {}, "paid"),
+    ("credit_note", "paid", "paid", {"credit_note_id": "x"}, "credit_note_created"),
+    ("cancel", "draft", "cancelled", {"reason": "r"}, "cancelled"),
+    ("drift_detected", None, None, {}, "drift_detected"),
+    ("drift_acknowledge", "paid", "paid", {}, "drift_acknowledged"),
+    ("drift_credit_note", "paid", "paid", {}, "drift_credit_proposed"),
+    ("drift_supplement", "paid", "paid", {}, "drift_supplement_proposed"),
+    ("didox_rejected", "sent", "sent", {"didox_code": 4}, "didox_rejected"),
+    ("margin_below_floor", "needs_review", "needs_review", {}, "margin_below_floor"),
+]
+
+
+def test_000011_renames_existing_rows_and_its_down_restores_them(empty_db):
+    migrate_up(empty_db, target="000010")
+    with psycopg.connect(empty_db, autocommit=True) as conn:
+        invoice = _invoice(conn)
+        for event_type, before, after, payload, _ in _BEFORE_000011:
+            conn.execute("INSERT INTO invoicing.invoice_events (invoice_id, event_type, from_status, to_status,"
+                         " payload) VALUES (%s, %s, %s, %s, %s)", (invoice, event_type, before, after, Jsonb(payload)))
+
+    def names():
+        with psycopg.connect(empty_db) as conn:
+            return [r[0] for r in conn.execute("SELECT event_type FROM invoicing.invoice_events ORDER BY id")]
+
+    assert "000011" in migrate_up(empty_db)
+    assert names() == [expected for *_, expected in _BEFORE_000011]
+    migrate_down(empty_db, target="000010")
+    assert names() == [event_type for event_type, *_ in _BEFORE_000011]
+    with psycopg.connect(empty_db, autocommit=True) as conn:  # the audit table is append-only again
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            conn.execute("UPDATE invoicing.invoice_events SET event_type = 'x'")

@@ -4,7 +4,7 @@ from decimal import Decimal as D
 
 import pytest
 
-from chalicelib.domain.money import Money, money_str, percent_of, quantize, round_money, to_decimal
+from chalicelib.domain.money import percent_of, quantize, round_money, to_decimal
 
 
 @pytest.mark.parametrize("value, expected", [
@@ -12,8 +12,7 @@ from chalicelib.domain.money import Money, money_str, percent_of, quantize, roun
     ("123456789012345.555", "123456789012345.56"),
 ])
 def test_round_half_up_to_cents(value, expected):
-    assert money_str(D(value)) == expected
-    assert round_money(D(value)) == D(expected)
+    assert str(round_money(D(value))) == expected
 
 
 def test_quantize_places():
@@ -23,22 +22,10 @@ def test_quantize_places():
 def test_floats_are_refused():
     with pytest.raises(TypeError):
         to_decimal(0.1)
-    with pytest.raises(TypeError):
-        Money(1.5, "USD")  # type: ignore[arg-type]
     assert to_decimal("0.10") == D("0.10") and to_decimal(3) == D(3)
     for bad in ("abc", "NaN", "Infinity"):
         with pytest.raises(ValueError):
             to_decimal(bad)
-
-
-def test_money_arithmetic_keeps_currency():
-    total = Money.sum([Money(D("0.10"), "USD"), Money(D("0.20"), "USD")], "USD")
-    assert total == Money(D("0.30"), "USD") and str(total) == "0.30 USD"
-    with pytest.raises(ValueError):
-        Money(D("1"), "USD") + Money(D("1"), "EUR")
-    with pytest.raises(ValueError):
-        Money(D("1"), "GBP")
-    assert -Money(D("5"), "UZS") == Money(D("-5.00"), "UZS")
 
 
 def test_vat_is_rounded_once():
