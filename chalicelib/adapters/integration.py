@@ -22,7 +22,7 @@ from datetime import date, datetime, timezone
 from decimal import Decimal, InvalidOperation
 from typing import Any, Iterable, Mapping
 
-from ..domain.jobs import NotConfigured, OutcomeUnknown, PermanentError, TransientError
+from ..domain.jobs import NotConfigured, OutcomeUnknown, PermanentError, TransientError, is_permanent_status
 
 
 def disabled_result(integration: str, missing: Iterable[str] = ()) -> dict[str, Any]:
@@ -351,16 +351,14 @@ class JsonHttp:
             return HttpAnswer(status, body, response.headers)
         message = remote_message(body) or (text.strip()[:300] if not decoded else "") or response.reason or ""
         message = self._redact(f"{where}: HTTP {status}" + (f": {message}" if message else ""))
-        if status in (408, 429) or status >= 500:
-            retry_after = parse_retry_after(response.headers.get("Retry-After"))
-            if isinstance(body, Mapping) and isinstance(body.get("parameters"), Mapping):
-                from_body = body["parameters"].get("retry_after")
-                if isinstance(from_body, (int, Decimal)) and not isinstance(from_body, bool):
-                    retry_after = float(from_body)
-            raise TransientError(message, retry_after)
-        if 400 <= status < 500:
+        if is_permanent_status(status):
             raise PermanentError(message, status)
-        raise TransientError(message)
+        retry_after = parse_retry_after(response.headers.get("Retry-After"))
+        if isinstance(body, Mapping) and isinstance(body.get("parameters"), Mapping):
+            from_body = body["parameters"].get("retry_after")
+            if isinstance(from_body, (int, Decimal)) and not isinstance(from_body, bool):
+                retry_after = float(from_body)
+        raise TransientError(message, retry_after)
 
 
 def _sent_before_failure(exc: BaseException) -> bool:
@@ -383,7 +381,7 @@ def classify_boto_error(exc: Exception, action: str) -> Exception:
         message = f"{action}: HTTP {status}: {error.get('Code', '')} {error.get('Message', '')}".strip()
         # SES throttling arrives as HTTP 400 "Throttling" / "ThrottlingException" (references/integrations.md
         # § R2, SES: transient); a 409 on R2/S3 is a concurrent (conditional) write: worth a retry.
-        if (status in (408, 409, 429) or status >= 500 or not status
+        if (not is_permanent_status(status) or status == 409
                 or error.get("Code") in ("Throttling", "ThrottlingException", "SlowDown")):
             return TransientError(message, parse_retry_after(
                 exc.response.get("ResponseMetadata", {}).get("HTTPHeaders", {}).get("retry-after")))

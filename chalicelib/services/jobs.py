@@ -24,7 +24,6 @@ log = logging.getLogger(__name__)
 
 MESSAGE_TYPE = "job"
 REPUBLISH_AFTER_SECONDS = 300
-DISABLED = {"status": "disabled"}
 
 Handler = Callable[[Mapping[str, Any]], Mapping[str, Any]]
 
