@@ -9,7 +9,7 @@ const STATUS_COLORS: Record<InvoiceStatus, string> = {
 
 export function StatusBadge({ status }: { status: InvoiceStatus }) {
   const { t } = useTranslation();
-  return <Badge color={STATUS_COLORS[status] ?? "gray"} variant="light">{t(`status.${status}`)}</Badge>;
+  return <Badge color={STATUS_COLORS[status] ?? "gray"} variant="light" miw="max-content">{t(`status.${status}`)}</Badge>;
 }
 
 export function Money({ amount, currency }: { amount: string | null | undefined; currency: string }) {

@@ -156,9 +156,9 @@ function Jobs({ id }: { id: string }) {
           {jobs.data.map((job) => (
             <Table.Tr key={job.id}>
               <Table.Td>{t(`jobs.${job.job_type}`, { defaultValue: job.job_type })}</Table.Td>
-              <Table.Td><Badge color={JOB_COLORS[job.status]} variant="light">{t(`jobs.${job.status}`)}</Badge></Table.Td>
+              <Table.Td><Badge color={JOB_COLORS[job.status]} variant="light" miw="max-content">{t(`jobs.${job.status}`)}</Badge></Table.Td>
               <Table.Td>{job.attempts}{job.max_attempts ? ` / ${job.max_attempts}` : ""}</Table.Td>
-              <Table.Td><Text size="sm" c="dimmed">{formatDateTime(job.completed_at ?? job.updated_at ?? job.created_at, i18n.language)}</Text></Table.Td>
+              <Table.Td><Text size="sm" c="dimmed" style={{ whiteSpace: "nowrap" }}>{formatDateTime(job.completed_at ?? job.updated_at ?? job.created_at, i18n.language)}</Text></Table.Td>
               <Table.Td><Text size="sm" c="red" lineClamp={2}>{job.error}</Text></Table.Td>
               <Table.Td>{job.status === "failed" && canWrite(me) && (
                 <Button size="compact-xs" variant="light" loading={retry.isPending && retry.variables === job.id}
