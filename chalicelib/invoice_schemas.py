@@ -103,13 +103,14 @@ class CreditNoteRequest(Strict):
 class RegistryFilters(Strict):
     """The registry's filters, shared by ``GET /api/invoices`` and its export (all strings on the wire)."""
 
-    status: str | None = None
-    kind: Literal["invoice", "credit_note"] | None = None
-    application_key: Annotated[str, Field(max_length=100)] | None = None
-    customer_key: Annotated[str, Field(max_length=100)] | None = None
-    period_from: PeriodText | None = None
-    period_to: PeriodText | None = None
-    q: Annotated[str, Field(min_length=1, max_length=100)] | None = None
+    status: str | None = Field(None, description="one or more statuses, comma-separated")
+    kind: Literal["invoice", "credit_note"] | None = Field(None, description="invoice | credit_note")
+    application_key: Annotated[str, Field(max_length=100)] | None = Field(None, description="application (contract) key")
+    customer_key: Annotated[str, Field(max_length=100)] | None = Field(None, description="customer key")
+    period_from: PeriodText | None = Field(None, description="YYYY-MM")
+    period_to: PeriodText | None = Field(None, description="YYYY-MM")
+    q: Annotated[str, Field(min_length=1, max_length=100)] | None = Field(
+        None, description="number prefix (PRX-2026-00) or part of the customer's name")
 
     @field_validator("status")
     @classmethod
@@ -133,15 +134,15 @@ class RegistryFilters(Strict):
 class RegistryQuery(RegistryFilters):
     """Query parameters of ``GET /api/invoices``."""
 
-    limit: Annotated[int, Field(ge=1, le=200)] = 50
-    cursor: Annotated[str, Field(max_length=500)] | None = None
-    totals: bool = True
+    limit: Annotated[int, Field(ge=1, le=200)] = Field(50, description="page size")
+    cursor: Annotated[str, Field(max_length=500)] | None = Field(None, description="next_cursor of the previous page")
+    totals: bool = Field(True, description="false to skip the totals")
 
 
 class RegistryExportQuery(RegistryFilters):
     """Query parameters of ``GET /api/invoices/export``: the registry's filters and the file format."""
 
-    format: Literal["csv", "xlsx"] = "csv"
+    format: Literal["csv", "xlsx"] = Field("csv", description="csv (default) or xlsx")
 
 
 class DidoxEvent(BaseModel):
@@ -153,3 +154,21 @@ class DidoxEvent(BaseModel):
     document_id: str = Field(min_length=1, max_length=200)
     status: StrictInt | StrictStr  # Didox's status code (3 or "3"); only documented codes are applied (domain.didox)
     timestamp: int | float | str
+
+
+# --- response shapes (JSON schemas; the OpenAPI document shows them) ---------------------------------------
+
+REGISTRY_PAGE = {"type": "object", "required": ["items", "next_cursor", "limit", "totals"], "properties": {
+    "items": {"type": "array", "items": {"type": "object"}},
+    "next_cursor": {"type": ["string", "null"], "description": "pass as cursor= for the next page; null on the last"},
+    "limit": {"type": "integer"},
+    "totals": {"type": ["array", "null"], "description": "per currency over the whole filter (first page only)",
+               "items": {"type": "object", "properties": {
+                   "currency": {"type": "string"}, "count": {"type": "integer"}, "subtotal": {"type": "string"},
+                   "vat_amount": {"type": "string"}, "total": {"type": "string"}}}}}}
+EXPORT_LINK = {"type": "object", "required": ["download_url", "expires_at", "filename", "media_type", "bytes", "rows"],
+               "description": "the export was too large for a response: a presigned link to it",
+               "properties": {"download_url": {"type": "string"}, "expires_at": {"type": "string"},
+                              "filename": {"type": "string"}, "media_type": {"type": "string"},
+                              "bytes": {"type": "integer"}, "rows": {"type": "integer"}}}
+DIDOX_UNKNOWN_DOCUMENT = {"type": "object", "description": "unknown document; logged"}
