@@ -24,6 +24,7 @@ def _choice(*values: str) -> dict:
 _LIMIT = {"type": "string", "pattern": "^[0-9]+$"}
 _ACTION_ERRORS = (403, 409)  # with the 404 of the path id and the 412 of If-Match, which the declaration implies
 _EDIT_ERRORS = (403, 409)
+_INVOICE = "invoice_schemas.InvoiceOut"
 
 
 # --- health and auth ---------------------------------------------------------------------------
@@ -112,14 +113,15 @@ def prefill_invoice(request, body):
 
 
 @app.route("/api/invoices", methods=["POST"])
-@endpoint(app, "Save the prefill as a draft", body="schemas.PrefillRequest", status=201, errors=(403, 404, 409))
+@endpoint(app, "Save the prefill as a draft", body="schemas.PrefillRequest", response=_INVOICE, status=201,
+          errors=(403, 404, 409))
 def create_invoice(request, body):
     return web.Reply(invoices.create_draft(request.principal, body), status=201)
 
 
 @app.route("/api/invoices", methods=["GET"])
 @endpoint(app, "The invoice registry: newest first, keyset pages, totals per currency",
-          query="invoice_schemas.RegistryQuery", response="invoice_schemas.REGISTRY_PAGE")
+          query="invoice_schemas.RegistryQuery", response="invoice_schemas.RegistryPage")
 def list_invoices(request, query):
     return registry.list_invoices(request.principal, query)
 
@@ -140,35 +142,35 @@ def export_invoices(request, query):
 
 
 @app.route("/api/invoices/{invoice_id}", methods=["GET"])
-@endpoint(app, "One invoice with its lines and customer (ETag: its version)")
+@endpoint(app, "One invoice with its lines and customer (ETag: its version)", response=_INVOICE)
 def get_invoice(request, invoice_id):
     return web.with_etag(invoices.get_invoice(request.principal, invoice_id))
 
 
 @app.route("/api/invoices/{invoice_id}", methods=["PATCH"])
 @endpoint(app, "Edit a draft's header (If-Match required)", body="invoice_schemas.InvoicePatch",
-          if_match="required", errors=_EDIT_ERRORS)
+          if_match="required", response=_INVOICE, errors=_EDIT_ERRORS)
 def update_invoice(request, invoice_id, version, body):
     return web.with_etag(editing.update_header(request.principal, invoice_id, version, body))
 
 
 @app.route("/api/invoices/{invoice_id}/lines", methods=["POST"])
 @endpoint(app, "Add a line to a draft (If-Match required)", body="invoice_schemas.LineInput", if_match="required",
-          status=201, errors=_EDIT_ERRORS)
+          response=_INVOICE, status=201, errors=_EDIT_ERRORS)
 def add_invoice_line(request, invoice_id, version, body):
     return web.with_etag(editing.add_line(request.principal, invoice_id, version, body), status=201)
 
 
 @app.route("/api/invoices/{invoice_id}/lines/{line_id}", methods=["PATCH"])
 @endpoint(app, "Edit a draft line (If-Match required)", body="invoice_schemas.LinePatch", if_match="required",
-          errors=_EDIT_ERRORS)
+          response=_INVOICE, errors=_EDIT_ERRORS)
 def update_invoice_line(request, invoice_id, line_id, version, body):
     return web.with_etag(editing.update_line(request.principal, invoice_id, line_id, version, body))
 
 
 @app.route("/api/invoices/{invoice_id}/lines/{line_id}", methods=["DELETE"])
 @endpoint(app, "Delete a draft line (If-Match required; optional reason)", body="invoice_schemas.LineDelete",
-          body_required=False, if_match="required", errors=_EDIT_ERRORS)
+          body_required=False, if_match="required", response=_INVOICE, errors=_EDIT_ERRORS)
 def delete_invoice_line(request, invoice_id, line_id, version, body):
     return web.with_etag(editing.delete_line(request.principal, invoice_id, line_id, version, body))
 
@@ -191,7 +193,7 @@ def _action_route(action: str, summary: str, body: str):
 
     @app.route(f"/api/invoices/{{invoice_id}}/{action}", methods=["POST"], name=name)
     @endpoint(app, summary, body=f"invoice_schemas.{body}", body_required=False, if_match="optional", raw=True,
-              errors=_ACTION_ERRORS)
+              response=_INVOICE, errors=_ACTION_ERRORS)
     def view(request, invoice_id):
         return web.with_etag(lifecycle.run_action(request.principal, action, str(invoice_id),
                                                   request.header("if-match"), request.json(required=False)))
@@ -206,8 +208,8 @@ for _action, (_summary, _body) in _ACTIONS.items():
 
 @app.route("/api/invoices/{invoice_id}/credit-note", methods=["POST"])
 @endpoint(app, "A draft credit note negating an approved (or later) invoice", body="invoice_schemas.CreditNoteRequest",
-          body_required=False, if_match="optional", raw=True, headers=(web.IDEMPOTENCY_KEY,), status=201,
-          errors=_ACTION_ERRORS)
+          body_required=False, if_match="optional", raw=True, headers=(web.IDEMPOTENCY_KEY,), response=_INVOICE,
+          status=201, errors=_ACTION_ERRORS)
 def invoice_credit_note(request, invoice_id):
     return web.with_etag(lifecycle.create_credit_note(request.principal, str(invoice_id), request.header("if-match"),
                                                       request.json(required=False),
@@ -282,25 +284,25 @@ def preview_invoice(request, invoice_id):
 
 
 @app.route("/api/invoices/{invoice_id}/events", methods=["GET"])
-@endpoint(app, "Status changes and actions, oldest first", response="schemas.ITEM_LIST")
+@endpoint(app, "Status changes and actions, oldest first", response="invoice_schemas.InvoiceEventList")
 def list_invoice_events(request, invoice_id):
     return registry.events(request.principal, invoice_id)
 
 
 @app.route("/api/invoices/{invoice_id}/history", methods=["GET"])
-@endpoint(app, "Field-level edit history, oldest first", response="schemas.ITEM_LIST")
+@endpoint(app, "Field-level edit history, oldest first", response="invoice_schemas.EditList")
 def list_invoice_history(request, invoice_id):
     return registry.history(request.principal, invoice_id)
 
 
 @app.route("/api/invoices/{invoice_id}/jobs", methods=["GET"])
-@endpoint(app, "Side-effect jobs and their state", response="schemas.ITEM_LIST")
+@endpoint(app, "Side-effect jobs and their state", response="invoice_schemas.JobList")
 def list_invoice_jobs(request, invoice_id):
     return jobs.list_for_invoice(request.principal, str(invoice_id))
 
 
 @app.route("/api/jobs/{job_id}/retry", methods=["POST"])
-@endpoint(app, "Re-queue a failed job", errors=(403, 409))
+@endpoint(app, "Re-queue a failed job", response="invoice_schemas.JobOut", errors=(403, 409))
 def retry_job(request, job_id):
     return jobs.retry(request.principal, str(job_id))
 

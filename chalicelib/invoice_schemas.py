@@ -2,9 +2,9 @@
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, field_validator
 
@@ -156,16 +156,169 @@ class DidoxEvent(BaseModel):
     timestamp: int | float | str
 
 
-# --- response shapes (JSON schemas; the OpenAPI document shows them) ---------------------------------------
+# --- responses (what the OpenAPI document shows; the services build these shapes as dicts) ----------------
+# Money, rates and quantities are decimal strings on the wire ("1234.50", jsonutil), hence ``DecimalText``.
 
-REGISTRY_PAGE = {"type": "object", "required": ["items", "next_cursor", "limit", "totals"], "properties": {
-    "items": {"type": "array", "items": {"type": "object"}},
-    "next_cursor": {"type": ["string", "null"], "description": "pass as cursor= for the next page; null on the last"},
-    "limit": {"type": "integer"},
-    "totals": {"type": ["array", "null"], "description": "per currency over the whole filter (first page only)",
-               "items": {"type": "object", "properties": {
-                   "currency": {"type": "string"}, "count": {"type": "integer"}, "subtotal": {"type": "string"},
-                   "vat_amount": {"type": "string"}, "total": {"type": "string"}}}}}}
+DecimalText = Annotated[str, Field(description='an exact decimal, e.g. "1234.50"')]
+InvoiceStatus = Literal[STATUSES]  # type: ignore[valid-type]
+Kind = Literal["invoice", "credit_note"]
+
+
+class InvoiceLineOut(BaseModel):
+    id: str
+    position: int
+    category: str
+    description: str
+    quantity: DecimalText
+    unit: Unit
+    unit_price: DecimalText
+    multiplier: DecimalText
+    amount: DecimalText = Field(description="quantity × unit_price × multiplier, rounded to cents")
+    raw_minutes: int
+    billed_minutes: int
+    worklog_ids: list[int]
+
+
+class CorrectionOut(BaseModel):
+    """A credit note or supplementary invoice that corrects this one."""
+
+    id: str
+    number: str | None
+    status: InvoiceStatus
+    total: DecimalText
+    issue_date: date | None
+    created_at: datetime
+
+
+class InvoiceOut(BaseModel):
+    """A saved invoice (``ETag``: its ``version``). ``customer`` is the frozen snapshot once finalized."""
+
+    id: str
+    kind: Kind
+    corrects_id: str | None = Field(description="the invoice a credit note corrects")
+    application_key: str
+    customer_key: str
+    customer_name: str
+    period: str = Field(description="YYYY-MM")
+    deal_type: str
+    currency: str
+    status: InvoiceStatus
+    source: str
+    number: str | None = Field(description="given at finalization")
+    version: int
+    issue_date: date | None
+    due_date: date | None
+    payment_terms: str
+    notes: str
+    billing_contact: dict[str, Any] | None
+    contract_number: str
+    contract_date: date | None
+    contract: dict[str, Any]
+    subtotal: DecimalText
+    vat_rate: DecimalText
+    vat_amount: DecimalText
+    total: DecimalText
+    hours: Any = Field(description="billed hours by category, as the draft computed them")
+    included_hours: Any = Field(description="hours covered by the monthly allowance")
+    left_out: dict[str, Any]
+    warnings: list[Any]
+    lines: list[InvoiceLineOut]
+    customer: dict[str, Any] | None
+    corrections: list[CorrectionOut]
+    allowed_actions: list[str] = Field(description="the status-machine actions the invoice's status allows")
+    pdf_available: bool
+    status_reason: str | None
+    data_as_of: datetime | None
+    created_at: datetime
+    updated_at: datetime
+
+
+class RegistryItemOut(BaseModel):
+    id: str
+    kind: Kind
+    number: str | None
+    status: InvoiceStatus
+    application_key: str
+    customer_key: str
+    customer_name: str
+    period: str
+    deal_type: str
+    currency: str
+    issue_date: date | None
+    due_date: date | None
+    subtotal: DecimalText
+    vat_amount: DecimalText
+    total: DecimalText
+    version: int
+    corrects_id: str | None
+    created_at: datetime
+    updated_at: datetime
+
+
+class CurrencyTotalOut(BaseModel):
+    currency: str
+    count: int
+    subtotal: DecimalText
+    vat_amount: DecimalText
+    total: DecimalText
+
+
+class RegistryPage(BaseModel):
+    items: list[RegistryItemOut]
+    next_cursor: str | None = Field(description="pass as cursor= for the next page; null on the last")
+    limit: int
+    totals: list[CurrencyTotalOut] | None = Field(description="per currency over the whole filter (first page only)")
+
+
+class InvoiceEventOut(BaseModel):
+    id: int
+    event_type: str
+    from_status: str | None
+    to_status: str | None
+    actor_id: str | None
+    actor_email: str
+    payload: dict[str, Any]
+    created_at: datetime
+
+
+class InvoiceEventList(BaseModel):
+    items: list[InvoiceEventOut]
+
+
+class EditOut(BaseModel):
+    id: int
+    line_id: str | None
+    field: str
+    before: Any
+    after: Any
+    actor_id: str | None
+    actor_email: str
+    reason: str
+    created_at: datetime
+
+
+class EditList(BaseModel):
+    items: list[EditOut]
+
+
+class JobOut(BaseModel):
+    id: str
+    invoice_id: str | None
+    job_type: str
+    status: str
+    attempts: int
+    max_attempts: int
+    next_attempt_at: datetime
+    error: str | None
+    result: Any
+    completed_at: datetime | None
+    created_at: datetime
+    updated_at: datetime
+
+
+class JobList(BaseModel):
+    items: list[JobOut]
+
 EXPORT_LINK = {"type": "object", "required": ["download_url", "expires_at", "filename", "media_type", "bytes", "rows"],
                "description": "the export was too large for a response: a presigned link to it",
                "properties": {"download_url": {"type": "string"}, "expires_at": {"type": "string"},
