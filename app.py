@@ -1,4 +1,5 @@
-"""Proxima Invoice API: the routing table. Each route parses nothing and decides nothing: one service call."""
+"""Proxima Invoice API: the routing table. Each route declares what it takes (`@endpoint`: the edge parses and
+validates it, and the OpenAPI document is built from it) and makes one service call with the typed values."""
 from chalice import Chalice, Cron, Rate
 
 from chalicelib import observability, web
@@ -55,8 +56,7 @@ def refresh(request, body):
 @endpoint(app, "Revoke the access token's user session and the refresh token given",
           body="schemas.LogoutRequest", body_required=False, status=204)
 def logout(request, body):
-    auth.logout(request.principal, request.header("authorization"), body)
-    return web.Reply(None, status=204)
+    return auth.logout(request.principal, request.header("authorization"), body)
 
 
 @app.route("/api/auth/me", methods=["GET"])
@@ -82,7 +82,7 @@ def list_users(request):
 @endpoint(app, "Create a user (admin)", body="schemas.UserCreateRequest", response="schemas.USER", status=201,
           errors=(403, 409))
 def add_user(request, body):
-    return web.Reply(auth.add_user(request.principal, body), status=201)
+    return auth.add_user(request.principal, body)
 
 
 # --- clients -----------------------------------------------------------------------------------
@@ -116,7 +116,7 @@ def prefill_invoice(request, body):
 @endpoint(app, "Save the prefill as a draft", body="schemas.PrefillRequest", response=_INVOICE, status=201,
           errors=(403, 404, 409))
 def create_invoice(request, body):
-    return web.Reply(invoices.create_draft(request.principal, body), status=201)
+    return invoices.create_draft(request.principal, body)
 
 
 @app.route("/api/invoices", methods=["GET"])
@@ -158,7 +158,7 @@ def update_invoice(request, invoice_id, version, body):
 @endpoint(app, "Add a line to a draft (If-Match required)", body="invoice_schemas.LineInput", if_match="required",
           response=_INVOICE, status=201, errors=_EDIT_ERRORS)
 def add_invoice_line(request, invoice_id, version, body):
-    return web.with_etag(editing.add_line(request.principal, invoice_id, version, body), status=201)
+    return web.with_etag(editing.add_line(request.principal, invoice_id, version, body))
 
 
 @app.route("/api/invoices/{invoice_id}/lines/{line_id}", methods=["PATCH"])
@@ -213,8 +213,7 @@ for _action, (_summary, _body) in _ACTIONS.items():
 def invoice_credit_note(request, invoice_id):
     return web.with_etag(lifecycle.create_credit_note(request.principal, str(invoice_id), request.header("if-match"),
                                                       request.json(required=False),
-                                                      idempotency_key=request.header("idempotency-key")),
-                         status=201)
+                                                      idempotency_key=request.header("idempotency-key")))
 
 
 # --- source drift, corrections, regeneration, margin (issue 15) -------------------------------------
@@ -238,7 +237,7 @@ def list_drifts(request, query):
           body="drift_schemas.DriftResolutionRequest", response="drift_schemas.RESOLUTION", status=201,
           errors=(403, 409))
 def propose_drift_credit_note(request, invoice_id, body):
-    return web.Reply(drift.propose_credit_note(request.principal, invoice_id, body), status=201)
+    return drift.propose_credit_note(request.principal, invoice_id, body)
 
 
 @app.route("/api/invoices/{invoice_id}/drift/supplement", methods=["POST"])
@@ -246,7 +245,7 @@ def propose_drift_credit_note(request, invoice_id, body):
           body="drift_schemas.DriftResolutionRequest", response="drift_schemas.RESOLUTION", status=201,
           errors=(403, 409))
 def propose_drift_supplement(request, invoice_id, body):
-    return web.Reply(drift.propose_supplement(request.principal, invoice_id, body), status=201)
+    return drift.propose_supplement(request.principal, invoice_id, body)
 
 
 @app.route("/api/invoices/{invoice_id}/drift/acknowledge", methods=["POST"])
@@ -331,7 +330,7 @@ def start_generation_run(request):
     (poll GET /api/generation-runs/{run_id}); without one it runs in the request and comes back finished. The
     Location header names the run."""
     run = generation.start_run(request.principal, request.json())
-    return web.Reply(run, status=201, headers={"Location": f"/api/generation-runs/{run['id']}"})
+    return web.Reply(run, headers={"Location": f"/api/generation-runs/{run['id']}"})
 
 
 @app.route("/api/generation-runs", methods=["GET"])
@@ -360,7 +359,7 @@ def list_rate_rules(request, application_key):
 @endpoint(app, "Add a rate rule", body="config_schemas.RateRuleInput", response="config_schemas.RateRuleOut",
           status=201, errors=(403, 404))
 def create_rate_rule(request, application_key, body):
-    return web.Reply(billing_config.create_rate_rule(request.principal, application_key, body), status=201)
+    return billing_config.create_rate_rule(request.principal, application_key, body)
 
 
 @app.route("/api/rate-rules/{rule_id}", methods=["GET"])
@@ -379,8 +378,7 @@ def update_rate_rule(request, rule_id, body):
 @app.route("/api/rate-rules/{rule_id}", methods=["DELETE"])
 @endpoint(app, "Delete a rate rule", status=204, errors=(403,))
 def delete_rate_rule(request, rule_id):
-    billing_config.delete_rate_rule(request.principal, rule_id)
-    return web.Reply(None, status=204)
+    return billing_config.delete_rate_rule(request.principal, rule_id)
 
 
 @app.route("/api/project-classifications", methods=["GET"])
@@ -401,8 +399,7 @@ def put_project_classification(request, project_key, body):
 @app.route("/api/project-classifications/{project_key}", methods=["DELETE"])
 @endpoint(app, "Back to the default (billable)", status=204, errors=(403, 404))
 def delete_project_classification(request, project_key):
-    billing_config.delete_project_classification(request.principal, project_key)
-    return web.Reply(None, status=204)
+    return billing_config.delete_project_classification(request.principal, project_key)
 
 
 @app.route("/api/employee-exclusions", methods=["GET"])
@@ -417,14 +414,13 @@ def list_employee_exclusions(request):
 @endpoint(app, "Leave an employee out of billing", body="config_schemas.ExclusionInput",
           response="config_schemas.ExclusionOut", status=201, errors=(403,))
 def create_employee_exclusion(request, body):
-    return web.Reply(billing_config.create_employee_exclusion(request.principal, body), status=201)
+    return billing_config.create_employee_exclusion(request.principal, body)
 
 
 @app.route("/api/employee-exclusions/{exclusion_id}", methods=["DELETE"])
 @endpoint(app, "Remove an exclusion", status=204, errors=(403,))
 def delete_employee_exclusion(request, exclusion_id):
-    billing_config.delete_employee_exclusion(request.principal, exclusion_id)
-    return web.Reply(None, status=204)
+    return billing_config.delete_employee_exclusion(request.principal, exclusion_id)
 
 
 @app.route("/api/settings", methods=["GET"])
@@ -471,8 +467,7 @@ def price_quote(request, body):
           body="calculator_schemas.SnapshotRequest", headers=(web.IDEMPOTENCY_KEY,),
           response="calculator_schemas.SnapshotOut", status=201, errors=(403, 404))
 def save_quote_snapshot(request, body):
-    return web.Reply(calculator.save_snapshot(request.principal, body,
-                                              idempotency_key=request.header("idempotency-key")), status=201)
+    return calculator.save_snapshot(request.principal, body, idempotency_key=request.header("idempotency-key"))
 
 
 @app.route("/api/calculator/snapshots", methods=["GET"])

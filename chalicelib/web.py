@@ -7,8 +7,8 @@ authenticates, turns the path ids into UUIDs or ints (an id that cannot name any
 ``If-Match`` into an int ``version`` (428/400), and validates the query and the body into their models (400/422
 naming the field); the view gets those typed values as keyword arguments and makes one service call. The
 OpenAPI document (``chalicelib.openapi``) is built from the same declarations, so what is checked and what is
-documented cannot drift apart. A view returns plain data (or a ``Reply`` for another status, headers or a
-binary body).
+documented cannot drift apart. A view returns plain data, answered with the declared ``status`` (201, or 204
+for ``None``), or a ``Reply`` for headers, a binary body or a status decided by the result.
 
 Models are named by reference (``"invoice_schemas.InvoicePatch"``, a module of ``chalicelib``) and imported on
 the first request that needs them: pydantic stays off the cold start (``chalicelib.parsing``).
@@ -58,7 +58,7 @@ PREVIEW_CSP = ("default-src 'none'; style-src 'unsafe-inline'; font-src 'self' d
 @dataclass
 class Reply:
     body: Any
-    status: int = 200
+    status: int | None = None  # None: the route's declared status
     headers: dict[str, str] = field(default_factory=dict)
 
 
@@ -110,9 +110,9 @@ def client_address_of(current: Any) -> str:
     return str(identity.get("sourceIp") or "")
 
 
-def no_store(body: Any, status: int = 200) -> Reply:
+def no_store(body: Any) -> Reply:
     """A token response (login, refresh, password change): never cached anywhere."""
-    return Reply(body, status=status, headers=dict(NO_STORE_HEADERS))
+    return Reply(body, headers=dict(NO_STORE_HEADERS))
 
 
 def html_document(html: str) -> Reply:
@@ -135,9 +135,9 @@ def file_or_link(export: Any) -> Reply:
                                        "Content-Disposition": f'attachment; filename="{export.filename}"'})
 
 
-def with_etag(view: dict[str, Any], status: int = 200) -> Reply:
+def with_etag(view: dict[str, Any]) -> Reply:
     """A versioned resource with its version as ETag, for the client's next If-Match."""
-    return Reply(view, status=status, headers={"ETag": f'"{view["version"]}"'})
+    return Reply(view, headers={"ETag": f'"{view["version"]}"'})
 
 
 # Kept under this name for the routes' query parameters; the rule lives with the JSON parser.
@@ -157,16 +157,17 @@ def error_response(exc: errors.DomainError) -> Response:
                     status_code=status, headers=headers)
 
 
-def to_response(result: Any) -> Response:
+def to_response(result: Any, status: int = 200) -> Response:
+    """The view's result as the response; ``status`` (the declared one) unless a ``Reply`` names another."""
     if isinstance(result, Response):
         return result
     reply = result if isinstance(result, Reply) else Reply(result)
+    status = reply.status or status
     if isinstance(reply.body, (bytes, str)) and "Content-Type" in reply.headers:
-        return Response(body=reply.body, status_code=reply.status, headers=reply.headers)
-    if reply.body is None and reply.status == 204:
+        return Response(body=reply.body, status_code=status, headers=reply.headers)
+    if reply.body is None and status == 204:
         return Response(body="", status_code=204, headers=reply.headers)
-    return Response(body=jsonutil.dumps(reply.body), status_code=reply.status,
-                    headers={**JSON_HEADERS, **reply.headers})
+    return Response(body=jsonutil.dumps(reply.body), status_code=status, headers={**JSON_HEADERS, **reply.headers})
 
 
 # --- route declarations ----------------------------------------------------------------------------
@@ -336,7 +337,7 @@ def endpoint(app: Any, summary: str, **declaration: Any) -> Callable[[Callable[.
 
                     request.principal = auth_service.authenticate(request.header("authorization"))
                 refuse_unstorable_text(request.query)
-                return to_response(view(request, **typed_arguments(operation, request)))
+                return to_response(view(request, **typed_arguments(operation, request)), operation.status)
             except errors.DomainError as exc:
                 return error_response(exc)
             except Exception:  # noqa: BLE001 - the last line of defence: log it, never leak it
