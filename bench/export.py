@@ -34,10 +34,11 @@ class Discard:
 
 def service_export(fmt: str):
     from chalicelib.domain.access import Principal
+    from chalicelib.invoice_schemas import RegistryExportQuery
     from chalicelib.services import exports
 
     sink = Discard()
-    export = exports.export_registry(Principal("", "bench@x", "viewer"), {"format": fmt}, downloads=sink)
+    export = exports.export_registry(Principal("", "bench@x", "viewer"), RegistryExportQuery(format=fmt), downloads=sink)
     return export.rows, sink.size
 
 

@@ -87,6 +87,7 @@ def main() -> None:
 
     from chalicelib.adapters import invoice_store
     from chalicelib.domain.access import Principal
+    from chalicelib.invoice_schemas import RegistryQuery
     from chalicelib.services import registry
 
     c = prepare(args.invoices)
@@ -112,7 +113,7 @@ def main() -> None:
     print(f"registry on {args.invoices} invoices, {args.runs} runs each (ms)")
     results = {}
     for name, query in cases.items():
-        p50, p95 = timed(lambda: registry.list_invoices(viewer, query), args.runs)
+        p50, p95 = timed(lambda: registry.list_invoices(viewer, RegistryQuery.model_validate(query)), args.runs)
         results[name] = (p50, p95)
         print(f"  {name:58s} p50 {p50:6.2f}  p95 {p95:6.2f}")
 

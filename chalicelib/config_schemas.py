@@ -26,7 +26,7 @@ from pydantic import (AfterValidator, BaseModel, Field, PlainValidator, StrictBo
 from pydantic_core import PydanticCustomError
 
 from .domain import limits
-from .schemas import ExactDecimal, Strict, calendar_date, parse
+from .schemas import ExactDecimal, Strict, calendar_date, list_of, parse
 
 MINUTES_PER_DAY = 1440
 
@@ -363,11 +363,15 @@ SETTING_MODELS: dict[str, type[Strict]] = {
 }
 
 
-def parse_setting_value(key: str, body: Any) -> Any:
-    """The validated, JSON-ready value of setting ``key`` from a ``{"value": ...}`` body."""
-    envelope = parse(SettingInput, body)
+def setting_value(key: str, envelope: SettingInput) -> Any:
+    """The validated, JSON-ready value of setting ``key`` from its parsed ``{"value": ...}`` envelope."""
     checked = parse(SETTING_MODELS[key], {"value": envelope.value})
     return checked.model_dump(mode="json")["value"]
+
+
+def parse_setting_value(key: str, body: Any) -> Any:
+    """:func:`setting_value` from a raw body."""
+    return setting_value(key, parse(SettingInput, body))
 
 
 # --- audit -------------------------------------------------------------------------------------
@@ -390,3 +394,12 @@ class ConfigChangeOut(BaseModel):
     @classmethod
     def _uuid_text(cls, value: Any) -> Any:
         return str(value) if value is not None else None
+
+
+# --- response shapes ---------------------------------------------------------------------------------------
+
+RateRuleList = list_of(RateRuleOut)
+ClassificationList = list_of(ClassificationOut)
+ExclusionList = list_of(ExclusionOut)
+ConfigChangeList = list_of(ConfigChangeOut)
+SETTING = {"type": "object", "required": ["key", "value"], "properties": {"key": {"type": "string"}, "value": {}}}

@@ -29,5 +29,29 @@ class RegenerateRequest(Strict):
 
 
 class DriftListQuery(Strict):
-    status: Literal["open", "acknowledged", "credit_proposed", "supplement_proposed", "cleared", "all"] = "open"
-    limit: Annotated[int, Field(ge=1, le=500)] = 100
+    status: Literal["open", "acknowledged", "credit_proposed", "supplement_proposed", "cleared", "all"] = Field(
+        "open", description="open, acknowledged, credit_proposed, supplement_proposed, cleared or all")
+    limit: Annotated[int, Field(ge=1, le=500)] = Field(100, description="at most this many (1-500, default 100)")
+
+
+# --- response shapes (JSON schemas; the OpenAPI document shows them) ---------------------------------------
+
+DRIFT = {"type": "object", "required": ["invoice_id", "lines", "worklogs", "subtotal_delta", "total_delta"],
+         "properties": {"invoice_id": {"type": "string"}, "number": {"type": ["string", "null"]},
+                        "lines": {"type": "array", "items": {"type": "object"}},
+                        "worklogs": {"type": "array", "items": {"type": "object"}},
+                        "counts": {"type": "object"}, "minutes_changed": {"type": "integer"},
+                        "subtotal_delta": {"type": "string"}, "vat_delta": {"type": "string"},
+                        "total_delta": {"type": "string"},
+                        "direction": {"enum": ["over_billed", "under_billed", "none"]},
+                        "drifted": {"type": "boolean"}, "above_threshold": {"type": "boolean"},
+                        "record": {"type": ["object", "null"]},
+                        "allowed_resolutions": {"type": "array", "items": {"type": "string"}}}}
+RESOLUTION = {"type": "object", "required": ["drift", "correction"],
+              "properties": {"drift": DRIFT, "correction": {"type": ["object", "null"]}}}
+REGENERATED = {"type": "object", "required": ["invoice", "merge"],
+               "properties": {"invoice": {"type": "object"}, "merge": {"type": "object"}}}
+MARGIN = {"type": "object", "required": ["known"], "properties": {
+    "known": {"type": "boolean"}, "require_reason": {"type": "boolean"}, "revenue": {"type": "string"},
+    "cost": {"type": "string"}, "margin_pct": {"type": ["string", "null"]}, "floor_pct": {"type": "string"},
+    "below_floor": {"type": "boolean"}}}

@@ -27,8 +27,8 @@ class GenerationRunRequest(Strict):
 class RunQuery(Strict):
     """Query parameters of ``GET /api/generation-runs``."""
 
-    period: str | None = Field(default=None, max_length=20)
-    limit: int = Field(default=20, ge=1, le=100)
+    period: str | None = Field(default=None, max_length=20, description="only this month's runs (YYYY-MM)")
+    limit: int = Field(default=20, ge=1, le=100, description="at most this many (1-100, default 20)")
 
 
 class RunCounts(BaseModel):

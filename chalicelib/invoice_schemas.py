@@ -2,9 +2,9 @@
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, field_validator
 
@@ -103,13 +103,14 @@ class CreditNoteRequest(Strict):
 class RegistryFilters(Strict):
     """The registry's filters, shared by ``GET /api/invoices`` and its export (all strings on the wire)."""
 
-    status: str | None = None
-    kind: Literal["invoice", "credit_note"] | None = None
-    application_key: Annotated[str, Field(max_length=100)] | None = None
-    customer_key: Annotated[str, Field(max_length=100)] | None = None
-    period_from: PeriodText | None = None
-    period_to: PeriodText | None = None
-    q: Annotated[str, Field(min_length=1, max_length=100)] | None = None
+    status: str | None = Field(None, description="one or more statuses, comma-separated")
+    kind: Literal["invoice", "credit_note"] | None = Field(None, description="invoice | credit_note")
+    application_key: Annotated[str, Field(max_length=100)] | None = Field(None, description="application (contract) key")
+    customer_key: Annotated[str, Field(max_length=100)] | None = Field(None, description="customer key")
+    period_from: PeriodText | None = Field(None, description="YYYY-MM")
+    period_to: PeriodText | None = Field(None, description="YYYY-MM")
+    q: Annotated[str, Field(min_length=1, max_length=100)] | None = Field(
+        None, description="number prefix (PRX-2026-00) or part of the customer's name")
 
     @field_validator("status")
     @classmethod
@@ -133,15 +134,15 @@ class RegistryFilters(Strict):
 class RegistryQuery(RegistryFilters):
     """Query parameters of ``GET /api/invoices``."""
 
-    limit: Annotated[int, Field(ge=1, le=200)] = 50
-    cursor: Annotated[str, Field(max_length=500)] | None = None
-    totals: bool = True
+    limit: Annotated[int, Field(ge=1, le=200)] = Field(50, description="page size")
+    cursor: Annotated[str, Field(max_length=500)] | None = Field(None, description="next_cursor of the previous page")
+    totals: bool = Field(True, description="false to skip the totals")
 
 
 class RegistryExportQuery(RegistryFilters):
     """Query parameters of ``GET /api/invoices/export``: the registry's filters and the file format."""
 
-    format: Literal["csv", "xlsx"] = "csv"
+    format: Literal["csv", "xlsx"] = Field("csv", description="csv (default) or xlsx")
 
 
 class DidoxEvent(BaseModel):
@@ -153,3 +154,174 @@ class DidoxEvent(BaseModel):
     document_id: str = Field(min_length=1, max_length=200)
     status: StrictInt | StrictStr  # Didox's status code (3 or "3"); only documented codes are applied (domain.didox)
     timestamp: int | float | str
+
+
+# --- responses (what the OpenAPI document shows; the services build these shapes as dicts) ----------------
+# Money, rates and quantities are decimal strings on the wire ("1234.50", jsonutil), hence ``DecimalText``.
+
+DecimalText = Annotated[str, Field(description='an exact decimal, e.g. "1234.50"')]
+InvoiceStatus = Literal[STATUSES]  # type: ignore[valid-type]
+Kind = Literal["invoice", "credit_note"]
+
+
+class InvoiceLineOut(BaseModel):
+    id: str
+    position: int
+    category: str
+    description: str
+    quantity: DecimalText
+    unit: Unit
+    unit_price: DecimalText
+    multiplier: DecimalText
+    amount: DecimalText = Field(description="quantity × unit_price × multiplier, rounded to cents")
+    raw_minutes: int
+    billed_minutes: int
+    worklog_ids: list[int]
+
+
+class CorrectionOut(BaseModel):
+    """A credit note or supplementary invoice that corrects this one."""
+
+    id: str
+    number: str | None
+    status: InvoiceStatus
+    total: DecimalText
+    issue_date: date | None
+    created_at: datetime
+
+
+class InvoiceOut(BaseModel):
+    """A saved invoice (``ETag``: its ``version``). ``customer`` is the frozen snapshot once finalized."""
+
+    id: str
+    kind: Kind
+    corrects_id: str | None = Field(description="the invoice a credit note corrects")
+    application_key: str
+    customer_key: str
+    customer_name: str
+    period: str = Field(description="YYYY-MM")
+    deal_type: str
+    currency: str
+    status: InvoiceStatus
+    source: str
+    number: str | None = Field(description="given at finalization")
+    version: int
+    issue_date: date | None
+    due_date: date | None
+    payment_terms: str
+    notes: str
+    billing_contact: dict[str, Any] | None
+    contract_number: str
+    contract_date: date | None
+    contract: dict[str, Any]
+    subtotal: DecimalText
+    vat_rate: DecimalText
+    vat_amount: DecimalText
+    total: DecimalText
+    hours: Any = Field(description="billed hours by category, as the draft computed them")
+    included_hours: Any = Field(description="hours covered by the monthly allowance")
+    left_out: dict[str, Any]
+    warnings: list[Any]
+    lines: list[InvoiceLineOut]
+    customer: dict[str, Any] | None
+    corrections: list[CorrectionOut]
+    allowed_actions: list[str] = Field(description="the status-machine actions the invoice's status allows")
+    pdf_available: bool
+    status_reason: str | None
+    data_as_of: datetime | None
+    created_at: datetime
+    updated_at: datetime
+
+
+class RegistryItemOut(BaseModel):
+    id: str
+    kind: Kind
+    number: str | None
+    status: InvoiceStatus
+    application_key: str
+    customer_key: str
+    customer_name: str
+    period: str
+    deal_type: str
+    currency: str
+    issue_date: date | None
+    due_date: date | None
+    subtotal: DecimalText
+    vat_amount: DecimalText
+    total: DecimalText
+    version: int
+    corrects_id: str | None
+    created_at: datetime
+    updated_at: datetime
+
+
+class CurrencyTotalOut(BaseModel):
+    currency: str
+    count: int
+    subtotal: DecimalText
+    vat_amount: DecimalText
+    total: DecimalText
+
+
+class RegistryPage(BaseModel):
+    items: list[RegistryItemOut]
+    next_cursor: str | None = Field(description="pass as cursor= for the next page; null on the last")
+    limit: int
+    totals: list[CurrencyTotalOut] | None = Field(description="per currency over the whole filter (first page only)")
+
+
+class InvoiceEventOut(BaseModel):
+    id: int
+    event_type: str
+    from_status: str | None
+    to_status: str | None
+    actor_id: str | None
+    actor_email: str
+    payload: dict[str, Any]
+    created_at: datetime
+
+
+class InvoiceEventList(BaseModel):
+    items: list[InvoiceEventOut]
+
+
+class EditOut(BaseModel):
+    id: int
+    line_id: str | None
+    field: str
+    before: Any
+    after: Any
+    actor_id: str | None
+    actor_email: str
+    reason: str
+    created_at: datetime
+
+
+class EditList(BaseModel):
+    items: list[EditOut]
+
+
+class JobOut(BaseModel):
+    id: str
+    invoice_id: str | None
+    job_type: str
+    status: str
+    attempts: int
+    max_attempts: int
+    next_attempt_at: datetime
+    error: str | None
+    result: Any
+    completed_at: datetime | None
+    created_at: datetime
+    updated_at: datetime
+
+
+class JobList(BaseModel):
+    items: list[JobOut]
+
+EXPORT_LINK = {"type": "object", "required": ["download_url", "expires_at", "filename", "media_type", "bytes", "rows"],
+               "description": "the export was too large for a response: a presigned link to it",
+               "properties": {"download_url": {"type": "string"}, "expires_at": {"type": "string"},
+                              "filename": {"type": "string"}, "media_type": {"type": "string"},
+                              "bytes": {"type": "integer"}, "rows": {"type": "integer"}}}
+DIDOX_UNKNOWN_DOCUMENT = {"type": "object", "description": "unknown document; logged"}

@@ -11,7 +11,8 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal, TypeVar
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, PlainValidator, ValidationError, WithJsonSchema
+from pydantic import (AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, PlainValidator, ValidationError,
+                      WithJsonSchema, create_model)
 from pydantic_core import PydanticCustomError
 
 from .domain import limits
@@ -184,3 +185,23 @@ class PrefillRequest(Strict):
     # The pattern is for the document only: a period not written YYYY-MM stays a 400 (Period.parse).
     period: PeriodText = Field(min_length=1, max_length=20, description="calendar month, YYYY-MM",
                         json_schema_extra={"pattern": "^[0-9]{4}-[0-9]{2}$"})
+
+
+# --- response shapes without a model yet (JSON schemas, as the OpenAPI document shows them) --------------
+
+def list_of(model: type[BaseModel]) -> type[BaseModel]:
+    """``{"items": [model], "count": n}``, the shape of the API's plain (unpaginated) lists."""
+    return create_model(f"{model.__name__.removesuffix('Out')}List", items=(list[model], ...), count=(int, ...))
+
+
+HEALTH = {"type": "object", "required": ["status", "checks"],
+          "properties": {"status": {"enum": ["ok", "degraded"]}, "checks": {"type": "object"}}}
+USER = {"type": "object", "required": ["id", "email", "role", "full_name"],
+        "properties": {"id": {"type": "string"}, "email": {"type": "string"},
+                       "role": {"enum": ["viewer", "accountant", "approver", "admin"]},
+                       "full_name": {"type": "string"}}}
+USER_LIST = {"type": "object", "required": ["items"], "properties": {"items": {"type": "array", "items": USER}}}
+ITEM_LIST = {"type": "object", "required": ["items"],
+             "properties": {"items": {"type": "array", "items": {"type": "object"}}}}
+BINARY = {"type": "string", "format": "binary"}
+TEXT = {"type": "string"}

@@ -5,18 +5,21 @@ import logging
 import time
 import uuid
 from datetime import datetime, timezone
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..domain import limits, login_throttle
 from ..domain.access import ROLES, Principal, authorize
 from ..domain.errors import BadRequest, TooManyAttempts, Unauthenticated, ValidationFailed
 from . import container
 
+if TYPE_CHECKING:  # the request models load on first use, not at cold start
+    from ..schemas import LoginRequest, LogoutRequest, PasswordChangeRequest, RefreshRequest, UserCreateRequest
+
 log = logging.getLogger(__name__)
 
 
 def _schemas():
-    """The request models, loaded on first use (pydantic stays off the cold start: ``chalicelib.parsing``)."""
+    """The response models, loaded on first use (pydantic stays off the cold start: ``chalicelib.parsing``)."""
     from .. import schemas
 
     return schemas
@@ -199,10 +202,9 @@ def _settle_attempt(attempt_id: int, succeeded: bool) -> None:
     container.current().db.run(lambda conn: settle(conn, attempt_id))
 
 
-def login(body: Any, client_address: str = "") -> dict[str, Any]:
+def login(request: LoginRequest, client_address: str = "") -> dict[str, Any]:
     from ..adapters import auth_store
 
-    request = _schemas().parse(_schemas().LoginRequest, body)
     email = _normalise_email(request.email)
     c = container.current()
     attempt = _password_attempt(email, client_address)
@@ -215,7 +217,7 @@ def login(body: Any, client_address: str = "") -> dict[str, Any]:
     return _token_pair(user)
 
 
-def refresh(body: Any) -> dict[str, Any]:
+def refresh(request: RefreshRequest) -> dict[str, Any]:
     """Rotate: the presented refresh token is spent and a new pair of the same family issued.
 
     Spending is one conditional INSERT (``auth_store.redeem``), so of N parallel redemptions exactly one
@@ -224,7 +226,6 @@ def refresh(body: Any) -> dict[str, Any]:
     """
     from ..adapters import auth_store
 
-    request = _schemas().parse(_schemas().RefreshRequest, body)
     claims = _decode(request.refresh_token, "refresh")
     try:
         uuid.UUID(str(claims["sub"]))
@@ -252,11 +253,10 @@ def refresh(body: Any) -> dict[str, Any]:
     return _token_pair(user, family)
 
 
-def logout(principal: Principal, authorization: str | None, body: Any) -> None:
+def logout(principal: Principal, authorization: str | None, request: LogoutRequest) -> None:
     """Revoke the access token in use and, when given, the refresh token."""
     from ..adapters import auth_store
 
-    request = _schemas().parse(_schemas().LogoutRequest, body if body is not None else {})
     revoked: list[tuple[str, datetime, str | None]] = []
     access = _decode((authorization or "").partition(" ")[2].strip(), "access")
     revoked.append((access["jti"], datetime.fromtimestamp(access["exp"], tz=timezone.utc), _family(access)))
@@ -286,7 +286,7 @@ def me(principal: Principal) -> dict[str, Any]:
     return _schemas().Me(id=user["id"], email=user["email"], role=user["role"], full_name=user["full_name"]).model_dump()
 
 
-def change_password(principal: Principal, body: Any, client_address: str = "") -> dict[str, Any]:
+def change_password(principal: Principal, request: PasswordChangeRequest, client_address: str = "") -> dict[str, Any]:
     """Set a new password; every token issued before now stops working (a fresh pair is returned).
 
     ``current_password`` is a password guess like a login: counted by the same throttle, so a stolen
@@ -294,7 +294,6 @@ def change_password(principal: Principal, body: Any, client_address: str = "") -
     """
     from ..adapters import auth_store
 
-    request = _schemas().parse(_schemas().PasswordChangeRequest, body)
     limits.check_password_length(request.new_password, "new_password")
     c = container.current()
     attempt = _password_attempt(principal.email, client_address)
@@ -309,9 +308,8 @@ def change_password(principal: Principal, body: Any, client_address: str = "") -
     return _token_pair(user)
 
 
-def add_user(principal: Principal, body: Any) -> dict[str, Any]:
+def add_user(principal: Principal, request: UserCreateRequest) -> dict[str, Any]:
     authorize(principal, "manage_users")
-    request = _schemas().parse(_schemas().UserCreateRequest, body)
     return create_user(request.email, request.password, request.role, request.full_name)
 
 

@@ -9,10 +9,9 @@ the stored values) writes nothing and records nothing.
 """
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any, Callable, Mapping, TypeVar
+from typing import TYPE_CHECKING, Any, Callable, Mapping, TypeVar
 
 from ..domain.access import Principal, authorize
 from ..domain.billing import BillingSettings, EmployeeExclusion, RateRule
@@ -20,11 +19,13 @@ from ..domain.errors import Conflict, NotFound, ValidationFailed
 from ..domain.money import quantize
 from . import container
 
+if TYPE_CHECKING:  # the request models load on first use, not at cold start
+    from ..config_schemas import ClassificationInput, ExclusionInput, RateRuleInput, SettingInput
+
 T = TypeVar("T")
 
 RATE_RULE, PROJECT_CLASSIFICATION, EMPLOYEE_EXCLUSION, SETTING = (
     "rate_rule", "project_classification", "employee_exclusion", "setting")  # config_schemas.AUDITED_ENTITIES
-_ID = re.compile(r"[0-9]{1,18}")  # fits BIGINT; anything else cannot name a row
 _TIMESTAMPS = ("created_at", "updated_at")
 _PREFIX_KEYS = ("credit_note_prefix", "invoice_prefix")  # sorted: the order their rows are locked in
 _MAX_CHANGES = 500
@@ -50,12 +51,6 @@ def _run(work: Callable[[Any], T]) -> T:
 def _invalid(field_name: str, problem: str, kind: str, **extra: Any) -> ValidationFailed:
     """A 422 whose details have the shape ``schemas.parse`` gives: a list naming each field."""
     return ValidationFailed(problem, details=[{"field": field_name, "problem": problem, "type": kind, **extra}])
-
-
-def _path_id(text: str, what: str) -> int:
-    if not isinstance(text, str) or not _ID.fullmatch(text):
-        raise NotFound(f"no {what} {text!r}", details={"id": text})
-    return int(text)
 
 
 def _filters(query: Mapping[str, str] | None, allowed: set[str]) -> dict[str, str]:
@@ -98,7 +93,7 @@ def _rule_out(row: Mapping[str, Any]) -> dict[str, Any]:
     return _cs().RateRuleOut(**row, specificity=_specificity(row)).model_dump()
 
 
-def _rule_values(request: _cs().RateRuleInput, names: set[str]) -> dict[str, Any]:
+def _rule_values(request: RateRuleInput, names: set[str]) -> dict[str, Any]:
     """The request's values for ``names``, at the precision of their columns."""
     values: dict[str, Any] = {}
     for name in names:
@@ -130,19 +125,21 @@ def list_rate_rules(principal: Principal, application_key: str, query: Mapping[s
     return {"items": items, "count": len(items)}
 
 
-def get_rate_rule(principal: Principal, rule_id: str) -> dict[str, Any]:
+def _no_rule(rule_id: int) -> NotFound:
+    return NotFound(f"no rate rule {rule_id}", details={"id": str(rule_id)})
+
+
+def get_rate_rule(principal: Principal, rule_id: int) -> dict[str, Any]:
     authorize(principal, "read")
-    key = _path_id(rule_id, "rate rule")
-    row = _run(lambda conn: _store().rate_rule(conn, key))
+    row = _run(lambda conn: _store().rate_rule(conn, rule_id))
     if row is None:
-        raise NotFound(f"no rate rule {rule_id}", details={"id": rule_id})
+        raise _no_rule(rule_id)
     return _rule_out(row)
 
 
-def create_rate_rule(principal: Principal, application_key: str, body: Any) -> dict[str, Any]:
+def create_rate_rule(principal: Principal, application_key: str, request: RateRuleInput) -> dict[str, Any]:
     authorize(principal, "configure_billing")
     _require_application(application_key)
-    request = _cs().parse(_cs().RateRuleInput, body)
     values = _rule_values(request, set(_cs().RATE_RULE_FIELDS))
     _check_rule(values)
 
@@ -154,39 +151,36 @@ def create_rate_rule(principal: Principal, application_key: str, body: Any) -> d
     return _run(work)
 
 
-def update_rate_rule(principal: Principal, rule_id: str, body: Any) -> dict[str, Any]:
+def update_rate_rule(principal: Principal, rule_id: int, request: RateRuleInput) -> dict[str, Any]:
     """Partial update: the fields present replace the stored ones (null clears); the result is checked whole."""
     authorize(principal, "configure_billing")
-    key = _path_id(rule_id, "rate rule")
-    request = _cs().parse(_cs().RateRuleInput, body)
     changes = _rule_values(request, set(request.model_fields_set))
 
     def work(conn: Any) -> dict[str, Any]:
         store = _store()
-        stored = store.rate_rule(conn, key, for_update=True)
+        stored = store.rate_rule(conn, rule_id, for_update=True)
         if stored is None:
-            raise NotFound(f"no rate rule {rule_id}", details={"id": rule_id})
+            raise _no_rule(rule_id)
         _check_rule({**stored, **changes})
         changed = {name: value for name, value in changes.items() if stored[name] != value}
         before = _rule_out(stored)
         if not changed:
             return before
-        after = _rule_out(store.update_rate_rule(conn, key, changed))
-        _audit(conn, principal, RATE_RULE, key, "update", _snapshot(before), _snapshot(after))
+        after = _rule_out(store.update_rate_rule(conn, rule_id, changed))
+        _audit(conn, principal, RATE_RULE, rule_id, "update", _snapshot(before), _snapshot(after))
         return after
 
     return _run(work)
 
 
-def delete_rate_rule(principal: Principal, rule_id: str) -> None:
+def delete_rate_rule(principal: Principal, rule_id: int) -> None:
     authorize(principal, "configure_billing")
-    key = _path_id(rule_id, "rate rule")
 
     def work(conn: Any) -> None:
-        deleted = _store().delete_rate_rule(conn, key)
+        deleted = _store().delete_rate_rule(conn, rule_id)
         if deleted is None:
-            raise NotFound(f"no rate rule {rule_id}", details={"id": rule_id})
-        _audit(conn, principal, RATE_RULE, key, "delete", _snapshot(_rule_out(deleted)), None)
+            raise _no_rule(rule_id)
+        _audit(conn, principal, RATE_RULE, rule_id, "delete", _snapshot(_rule_out(deleted)), None)
 
     _run(work)
 
@@ -209,12 +203,12 @@ def list_project_classifications(principal: Principal, query: Mapping[str, str] 
     return {"items": items, "count": len(items)}
 
 
-def put_project_classification(principal: Principal, project_key: str, body: Any) -> dict[str, Any]:
+def put_project_classification(principal: Principal, project_key: str,
+                               request: ClassificationInput) -> dict[str, Any]:
     authorize(principal, "configure_billing")
     if not _cs().PROJECT_KEY.fullmatch(project_key or ""):
         raise _invalid("project_key", "a Jira project key is an upper-case letter followed by upper-case"
                        " letters, digits or underscores (at most 50)", "project_key_format")
-    request = _cs().parse(_cs().ClassificationInput, body)
     note = request.note or ""
 
     def work(conn: Any) -> dict[str, Any]:
@@ -270,9 +264,8 @@ def list_employee_exclusions(principal: Principal, query: Mapping[str, str] | No
     return {"items": items, "count": len(items)}
 
 
-def create_employee_exclusion(principal: Principal, body: Any) -> dict[str, Any]:
+def create_employee_exclusion(principal: Principal, request: ExclusionInput) -> dict[str, Any]:
     authorize(principal, "configure_billing")
-    request = _cs().parse(_cs().ExclusionInput, body)
     _check_dates(request.effective_from, request.effective_to)
     if request.application_key is not None and container.current().clickhouse.application(
             request.application_key) is None:
@@ -287,15 +280,14 @@ def create_employee_exclusion(principal: Principal, body: Any) -> dict[str, Any]
     return _run(work)
 
 
-def delete_employee_exclusion(principal: Principal, exclusion_id: str) -> None:
+def delete_employee_exclusion(principal: Principal, exclusion_id: int) -> None:
     authorize(principal, "configure_billing")
-    key = _path_id(exclusion_id, "employee exclusion")
 
     def work(conn: Any) -> None:
-        deleted = _store().delete_exclusion(conn, key)
+        deleted = _store().delete_exclusion(conn, exclusion_id)
         if deleted is None:
-            raise NotFound(f"no employee exclusion {exclusion_id}", details={"id": exclusion_id})
-        _audit(conn, principal, EMPLOYEE_EXCLUSION, key, "delete", _snapshot(_exclusion_out(deleted)), None)
+            raise NotFound(f"no employee exclusion {exclusion_id}", details={"id": str(exclusion_id)})
+        _audit(conn, principal, EMPLOYEE_EXCLUSION, exclusion_id, "delete", _snapshot(_exclusion_out(deleted)), None)
 
     _run(work)
 
@@ -307,12 +299,12 @@ def get_settings(principal: Principal) -> dict[str, Any]:
     return _run(lambda conn: _store().settings(conn))
 
 
-def put_setting(principal: Principal, key: str, body: Any) -> dict[str, Any]:
+def put_setting(principal: Principal, key: str, request: SettingInput) -> dict[str, Any]:
     """Replace one setting. Only the known keys, each validated by its model (``config_schemas``)."""
     authorize(principal, "manage_settings")
     if key not in _cs().SETTING_MODELS:
         raise _invalid("key", f"unknown setting {key!r}", "unknown_setting", allowed=sorted(_cs().SETTING_MODELS))
-    value = _cs().parse_setting_value(key, body)
+    value = _cs().setting_value(key, request)
     if key in ("rounding_increment_minutes", "category_map"):
         BillingSettings.from_mapping({key: value})  # the domain's own word on what it can bill with
 

@@ -19,11 +19,11 @@ import re
 import uuid
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Mapping
+from uuid import UUID
 
 from ..domain.access import Principal, authorize
 from ..domain.calculator import QuoteInput, QuoteResult, calculate_quote
 from ..domain.errors import DomainError, NotFound, ValidationFailed
-from ..parsing import parse
 from . import container
 
 if TYPE_CHECKING:  # the models load on first use, not at cold start
@@ -59,24 +59,24 @@ def _price(request: cs.QuoteRequest) -> tuple[QuoteInput, QuoteResult]:
     return quote, calculate_quote(quote)
 
 
-def quote(principal: Principal, body: Any) -> dict[str, Any]:
+def quote(principal: Principal, request: cs.QuoteRequest) -> dict[str, Any]:
     """POST /api/calculator/quote: the priced quote; nothing is saved."""
     from .. import calculator_schemas as cs
 
     authorize(principal, "read")
-    _, result = _price(parse(cs.QuoteRequest, body))
+    _, result = _price(request)
     return cs.QuoteOut.model_validate(result.to_dict()).model_dump()
 
 
-def save_snapshot(principal: Principal, body: Any, year: int | None = None,
+def save_snapshot(principal: Principal, request: cs.SnapshotRequest, year: int | None = None,
                   idempotency_key: str | None = None) -> dict[str, Any]:
     """POST /api/calculator/snapshots: price, number (``Q-YYYY-NNNN``) and save, in one transaction. With an
     ``Idempotency-Key`` a retry burns no second number: it gets the first answer."""
-    from .. import calculator_schemas as cs
     from . import idempotency
 
     authorize(principal, "save_quotes")
-    request = parse(cs.SnapshotRequest, body)
+    # What the client sent (fields left out stay out), before the application's VAT is filled in.
+    sent = request.model_dump(mode="json", exclude_unset=True)
     c = container.current()
     if request.application_key is not None:
         application = c.clickhouse.application(request.application_key)
@@ -86,7 +86,7 @@ def save_snapshot(principal: Principal, body: Any, year: int | None = None,
         request = _with_invoice_vat(request, application.vat_rate)
     quote_input, result = _price(request)
     store = _store()
-    guard = idempotency.Guard.of(principal, idempotency_key, "calculator-snapshot", body)
+    guard = idempotency.Guard.of(principal, idempotency_key, "calculator-snapshot", sent)
 
     def work(conn: Any) -> Mapping[str, Any]:
         guard.claim(conn)
@@ -119,18 +119,16 @@ def _with_invoice_vat(request: "cs.SnapshotRequest", vat_rate) -> "cs.SnapshotRe
     return request.model_copy(update={"vat_rate": Decimal(format(Decimal(vat_rate).normalize(), "f"))})
 
 
-def get_snapshot(principal: Principal, snapshot_id: str) -> dict[str, Any]:
+def get_snapshot(principal: Principal, snapshot_id: UUID) -> dict[str, Any]:
     """GET /api/calculator/snapshots/{id}."""
     authorize(principal, "read")
-    row = None
-    if _is_uuid(snapshot_id):
-        row = container.current().db.run(lambda conn: _store().load_snapshot(conn, snapshot_id))
+    row = container.current().db.run(lambda conn: _store().load_snapshot(conn, str(snapshot_id)))
     if row is None:
-        raise NotFound(f"no calculator snapshot {snapshot_id!r}", details={"id": snapshot_id})
+        raise NotFound(f"no calculator snapshot {str(snapshot_id)!r}", details={"id": str(snapshot_id)})
     return _snapshot_view(row)
 
 
-def quote_pdf(principal: Principal, snapshot_id: str, internal: bool = False) -> tuple[bytes, str]:
+def quote_pdf(principal: Principal, snapshot_id: UUID, internal: bool = False) -> tuple[bytes, str]:
     """GET /api/calculator/snapshots/{id}/pdf[?internal=true]: the quote rendered now (a snapshot never
     changes, so nothing is stored); ``internal`` adds the margin analysis page (``documents.quote_html``)."""
     from ..adapters import billing_config_store as settings_store

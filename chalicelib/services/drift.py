@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 from datetime import date, datetime, timezone
 from typing import TYPE_CHECKING, Any, Mapping
+from uuid import UUID
 
 from ..domain import drift as rules
 from ..domain import events
@@ -18,11 +19,12 @@ from ..domain.access import Principal, authorize
 from ..domain.errors import Conflict, DomainError
 from ..domain.money import to_decimal
 from ..domain.status import check_action
-from ..parsing import parse
 from . import container
 
 if TYPE_CHECKING:
     import psycopg
+
+    from ..drift_schemas import DriftListQuery, DriftResolutionRequest, RegenerateRequest
 
 log = logging.getLogger(__name__)
 
@@ -94,13 +96,12 @@ def compute_report(invoice_id: str) -> tuple[dict[str, Any], dict[str, Any], dic
     return invoice, report, settings
 
 
-def invoice_drift(principal: Principal, invoice_id: str) -> dict[str, Any]:
+def invoice_drift(principal: Principal, invoice_id: UUID) -> dict[str, Any]:
     """GET /api/invoices/{id}/drift: the report now, with the drift recorded for it (if any)."""
     from ..adapters import drift_store
-    from .invoices import require_uuid
 
     authorize(principal, "read")
-    require_uuid(invoice_id)
+    invoice_id = str(invoice_id)
     invoice, report, settings = compute_report(invoice_id)
     record = container.current().db.run(lambda conn: drift_store.latest_drift(conn, invoice_id))
     if record is not None:
@@ -118,13 +119,11 @@ def invoice_drift(principal: Principal, invoice_id: str) -> dict[str, Any]:
             "thresholds": {"money": thresholds.money, "minutes": thresholds.minutes}}
 
 
-def list_drifts(principal: Principal, query: Mapping[str, str] | None) -> dict[str, Any]:
+def list_drifts(principal: Principal, request: DriftListQuery) -> dict[str, Any]:
     """GET /api/drift: recorded drifts (open by default), newest first."""
-    from .. import drift_schemas as schemas
     from ..adapters import drift_store
 
     authorize(principal, "read")
-    request = parse(schemas.DriftListQuery, dict(query or {}))
     statuses = ([OPEN, ACKNOWLEDGED, CREDIT_PROPOSED, SUPPLEMENT_PROPOSED, CLEARED] if request.status == "all"
                 else [request.status])
     items = container.current().db.run(lambda conn: drift_store.list_drifts(conn, statuses, request.limit))
@@ -224,16 +223,14 @@ def check_recent(today: date | None = None) -> dict[str, Any]:
 
 # --- resolutions ---------------------------------------------------------------------------------
 
-def _resolve(principal: Principal, invoice_id: str, body: Any, action: str) -> dict[str, Any]:
-    from .. import drift_schemas as schemas
+def _resolve(principal: Principal, invoice_id: UUID, request: DriftResolutionRequest, action: str) -> dict[str, Any]:
     from ..adapters import drift_store
     from ..adapters import invoice_store as store
     from . import jobs
-    from .invoices import get_invoice, require_uuid
+    from .invoices import get_invoice
 
     authorize(principal, "edit_invoices")
-    require_uuid(invoice_id)
-    request = parse(schemas.DriftResolutionRequest, body)
+    invoice_id = str(invoice_id)
     _, report, settings = compute_report(invoice_id)
     if not report["drifted"]:
         raise Conflict("the invoice matches its source: there is no drift to resolve",
@@ -315,36 +312,32 @@ def _insert_correction(conn, principal: Principal, original: Mapping[str, Any], 
     return store.insert_invoice(conn, header, lines, created)
 
 
-def acknowledge(principal: Principal, invoice_id: str, body: Any) -> dict[str, Any]:
-    return _resolve(principal, invoice_id, body, "acknowledge")
+def acknowledge(principal: Principal, invoice_id: UUID, request: DriftResolutionRequest) -> dict[str, Any]:
+    return _resolve(principal, invoice_id, request, "acknowledge")
 
 
-def propose_credit_note(principal: Principal, invoice_id: str, body: Any) -> dict[str, Any]:
-    return _resolve(principal, invoice_id, body, "credit-note")
+def propose_credit_note(principal: Principal, invoice_id: UUID, request: DriftResolutionRequest) -> dict[str, Any]:
+    return _resolve(principal, invoice_id, request, "credit-note")
 
 
-def propose_supplement(principal: Principal, invoice_id: str, body: Any) -> dict[str, Any]:
-    return _resolve(principal, invoice_id, body, "supplement")
+def propose_supplement(principal: Principal, invoice_id: UUID, request: DriftResolutionRequest) -> dict[str, Any]:
+    return _resolve(principal, invoice_id, request, "supplement")
 
 
 # --- regenerating a draft ------------------------------------------------------------------------
 
-def regenerate(principal: Principal, invoice_id: str, if_match: str | None, body: Any) -> dict[str, Any]:
+def regenerate(principal: Principal, invoice_id: UUID, expected: int, request: RegenerateRequest) -> dict[str, Any]:
     """POST /api/invoices/{id}/regenerate: recompute the draft from today's source and merge it three ways
     with the user's edits. Open conflicts: 409 with them in ``details.conflicts``, nothing written; send
     them back in ``resolutions`` to apply the merge. The history records the regeneration and each
     resolved conflict."""
-    from .. import drift_schemas as schemas
     from ..adapters import drift_store
     from ..adapters import invoice_store as store
     from ..domain.billing import Period
-    from .editing import expected_version
-    from .invoices import compute_prefill, get_invoice, require_uuid
+    from .invoices import compute_prefill, get_invoice
 
     authorize(principal, "edit_invoices")
-    require_uuid(invoice_id)
-    expected = expected_version(if_match)
-    request = parse(schemas.RegenerateRequest, body if body is not None else {})
+    invoice_id = str(invoice_id)
     resolutions = {r.conflict: r.take for r in request.resolutions}
     header = container.current().db.run(lambda conn: store.load_invoice(conn, invoice_id))
     check_action(header["status"], "edit")
@@ -445,13 +438,12 @@ def margin_for_approval(conn, invoice: Mapping[str, Any]) -> tuple[rules.MarginC
     return _margin(conn, invoice), bool(_settings(conn).get("margin_require_reason"))
 
 
-def invoice_margin(principal: Principal, invoice_id: str) -> dict[str, Any]:
+def invoice_margin(principal: Principal, invoice_id: UUID) -> dict[str, Any]:
     """GET /api/invoices/{id}/margin: what approval will check (``known: false`` when no cost rate is set)."""
     from ..adapters import invoice_store as store
-    from .invoices import require_uuid
 
     authorize(principal, "read")
-    require_uuid(invoice_id)
+    invoice_id = str(invoice_id)
 
     check, require_reason = container.current().db.run(
         lambda conn: margin_for_approval(conn, store.load_invoice(conn, invoice_id)))

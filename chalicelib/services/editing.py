@@ -1,45 +1,37 @@
 """Editing drafts (DESIGN §4): header changes and line add/edit/delete, each under ``If-Match``, each
-recorded field by field in ``invoice_edit_history`` in the transaction that makes it."""
+recorded field by field in ``invoice_edit_history`` in the transaction that makes it.
+
+Each command gets what the edge parsed: the invoice (and line) id as a UUID, the version the client read
+(``If-Match``), and the validated request model."""
 from __future__ import annotations
 
 from dataclasses import asdict
 from typing import TYPE_CHECKING, Any, Callable, Mapping
+from uuid import UUID
 
 from ..domain import invoice as rules
 from ..domain.access import Principal, authorize
-from ..domain.errors import BadRequest, NotFound, PreconditionRequired, ValidationFailed
+from ..domain.errors import NotFound, ValidationFailed
 from ..domain.status import check_action
-from ..parsing import parse
+from ..web import expected_version  # noqa: F401 - lifecycle.py still reads its If-Match header itself
 from . import container
-from .invoices import get_invoice, require_uuid
+from .invoices import get_invoice
 
 if TYPE_CHECKING:
     import psycopg
+
+    from ..invoice_schemas import InvoicePatch, LineDelete, LineInput, LinePatch
 
 # Derived values recorded with each edit, so the history explains how the totals moved.
 _TOTAL_FIELDS = ("subtotal", "vat_amount", "total")
 
 
-def expected_version(if_match: str | None, *, required: bool = True) -> int | None:
-    """The version an ``If-Match`` header names: missing → 428 (when required), malformed → 400."""
-    try:
-        version = rules.parse_if_match(if_match)
-    except ValueError as exc:
-        raise BadRequest(str(exc), details={"header": "If-Match"}) from None
-    if version is None and required:
-        raise PreconditionRequired("this change needs an If-Match header with the invoice version "
-                                   "(the ETag of your last read)", details={"header": "If-Match"})
-    return version
-
-
-def _edit(principal: Principal, invoice_id: str, if_match: str | None,
+def _edit(principal: Principal, invoice_id: str, expected: int,
           change: Callable[["psycopg.Connection", dict[str, Any]], tuple[list[rules.FieldChange], str]]
           ) -> dict[str, Any]:
     """Lock the draft, check version and status, apply ``change``, recompute totals, record the history."""
     from ..adapters import invoice_store as store
     authorize(principal, "edit_invoices")
-    require_uuid(invoice_id)
-    expected = expected_version(if_match)
 
     def work(conn: "psycopg.Connection") -> str:
         invoice = store.load_invoice(conn, invoice_id, lock=True)
@@ -60,12 +52,11 @@ def _edit(principal: Principal, invoice_id: str, if_match: str | None,
     return get_invoice(principal, invoice_id)
 
 
-def update_header(principal: Principal, invoice_id: str, if_match: str | None, body: Any) -> dict[str, Any]:
+def update_header(principal: Principal, invoice_id: UUID, version: int, patch: InvoicePatch) -> dict[str, Any]:
     """PATCH /api/invoices/{id}."""
-    from .. import invoice_schemas as schemas
     from ..adapters import invoice_store as store
 
-    patch = parse(schemas.InvoicePatch, body)
+    invoice_id = str(invoice_id)
     values = patch.model_dump(exclude_unset=True, exclude={"reason"})
     if not values:
         raise ValidationFailed("nothing to change: give at least one of " + ", ".join(rules.EDITABLE_FIELDS))
@@ -80,7 +71,7 @@ def update_header(principal: Principal, invoice_id: str, if_match: str | None, b
                 invoice["vat_rate"] = values["vat_rate"]
         return edits, patch.reason
 
-    return _edit(principal, invoice_id, if_match, change)
+    return _edit(principal, invoice_id, version, change)
 
 
 def _line_view(line: Mapping[str, Any]) -> dict[str, Any]:
@@ -96,12 +87,11 @@ def _place(conn, invoice_id: str, line_id: str, position: int | None) -> None:
     store.renumber_lines(conn, invoice_id, ids)
 
 
-def add_line(principal: Principal, invoice_id: str, if_match: str | None, body: Any) -> dict[str, Any]:
+def add_line(principal: Principal, invoice_id: UUID, version: int, request: LineInput) -> dict[str, Any]:
     """POST /api/invoices/{id}/lines."""
-    from .. import invoice_schemas as schemas
     from ..adapters import invoice_store as store
 
-    request = parse(schemas.LineInput, body)
+    invoice_id = str(invoice_id)
     values = request.model_dump(exclude={"reason", "position"})
 
     def change(conn, invoice):
@@ -111,7 +101,7 @@ def add_line(principal: Principal, invoice_id: str, if_match: str | None, body: 
         _place(conn, invoice_id, line_id, request.position)
         return [rules.FieldChange("line", None, _line_view(line), line_id)], request.reason
 
-    return _edit(principal, invoice_id, if_match, change)
+    return _edit(principal, invoice_id, version, change)
 
 
 def _find_line(invoice: Mapping[str, Any], line_id: str) -> dict[str, Any]:
@@ -121,12 +111,12 @@ def _find_line(invoice: Mapping[str, Any], line_id: str) -> dict[str, Any]:
     raise NotFound(f"invoice {invoice['id']} has no line {line_id}", details={"line_id": line_id})
 
 
-def update_line(principal: Principal, invoice_id: str, line_id: str, if_match: str | None, body: Any) -> dict[str, Any]:
+def update_line(principal: Principal, invoice_id: UUID, line_id: UUID, version: int,
+                request: LinePatch) -> dict[str, Any]:
     """PATCH /api/invoices/{id}/lines/{line_id}."""
-    from .. import invoice_schemas as schemas
     from ..adapters import invoice_store as store
-    require_uuid(line_id, what="line")
-    request = parse(schemas.LinePatch, body)
+
+    invoice_id, line_id = str(invoice_id), str(line_id)
     values = request.model_dump(exclude_unset=True, exclude={"reason", "position"})
     if not values and request.position is None:
         raise ValidationFailed("nothing to change: give at least one of " + ", ".join(rules.LINE_FIELDS))
@@ -143,15 +133,15 @@ def update_line(principal: Principal, invoice_id: str, line_id: str, if_match: s
             edits.append(rules.FieldChange("position", previous["position"], request.position, line_id))
         return edits, request.reason
 
-    return _edit(principal, invoice_id, if_match, change)
+    return _edit(principal, invoice_id, version, change)
 
 
-def delete_line(principal: Principal, invoice_id: str, line_id: str, if_match: str | None, body: Any) -> dict[str, Any]:
+def delete_line(principal: Principal, invoice_id: UUID, line_id: UUID, version: int,
+                request: LineDelete) -> dict[str, Any]:
     """DELETE /api/invoices/{id}/lines/{line_id} (an optional body carries the reason)."""
-    from .. import invoice_schemas as schemas
     from ..adapters import invoice_store as store
-    require_uuid(line_id, what="line")
-    request = parse(schemas.LineDelete, body if body is not None else {})
+
+    invoice_id, line_id = str(invoice_id), str(line_id)
 
     def change(conn, invoice):
         previous = _find_line(invoice, line_id)
@@ -159,4 +149,4 @@ def delete_line(principal: Principal, invoice_id: str, line_id: str, if_match: s
         store.renumber_lines(conn, invoice_id, [l["id"] for l in invoice["lines"] if l["id"] != line_id])
         return [rules.FieldChange("line", _line_view(previous), None, line_id)], request.reason
 
-    return _edit(principal, invoice_id, if_match, change)
+    return _edit(principal, invoice_id, version, change)

@@ -20,12 +20,15 @@ import tempfile
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from typing import IO, Any, Mapping
+from typing import IO, TYPE_CHECKING, Any
 
 from ..domain import registry_export as layout
 from ..domain.access import Principal, authorize
 from ..domain.errors import Unavailable, ValidationFailed
 from . import container
+
+if TYPE_CHECKING:  # the query model loads on first use, not at cold start
+    from ..invoice_schemas import RegistryExportQuery
 
 CSV_MEDIA_TYPE = "text/csv; charset=utf-8"
 
@@ -46,14 +49,11 @@ class _TooLarge(Exception):
     pass
 
 
-def export_registry(principal: Principal, query: Mapping[str, str] | None, *, now: datetime | None = None,
+def export_registry(principal: Principal, request: RegistryExportQuery, *, now: datetime | None = None,
                     downloads: Any = None) -> Export:
-    from .. import invoice_schemas as schemas
-    from ..schemas import parse
     from .registry import store_filters
 
     authorize(principal, "read")  # the registry's rule: every role reads it
-    request = parse(schemas.RegistryExportQuery, dict(query or {}))
     filters = store_filters(request)
     settings = container.current().settings
     limit = settings.export_inline_max_bytes

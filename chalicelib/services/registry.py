@@ -6,12 +6,15 @@ import base64
 import binascii
 import json
 from datetime import datetime
-from typing import Any, Mapping
+from typing import TYPE_CHECKING, Any, Mapping
+from uuid import UUID
 
 from ..domain.access import Principal, authorize
 from ..domain.errors import BadRequest, NotFound, ValidationFailed
-from ..parsing import parse
 from . import container
+
+if TYPE_CHECKING:  # the query models load on first use, not at cold start
+    from ..invoice_schemas import RegistryFilters, RegistryQuery
 
 
 def _encode_cursor(row: Mapping[str, Any]) -> str:
@@ -30,7 +33,7 @@ def _decode_cursor(text: str) -> tuple[datetime, str]:
                          details={"field": "cursor"}) from None
 
 
-def store_filters(request: Any) -> dict[str, Any]:
+def store_filters(request: RegistryFilters) -> dict[str, Any]:
     """The store's filter mapping from a parsed ``RegistryFilters`` (the registry and its export alike)."""
     from .. import invoice_schemas as schemas
 
@@ -42,15 +45,13 @@ def store_filters(request: Any) -> dict[str, Any]:
     return filters
 
 
-def list_invoices(principal: Principal, query: Mapping[str, str] | None) -> dict[str, Any]:
+def list_invoices(principal: Principal, request: RegistryQuery) -> dict[str, Any]:
     """GET /api/invoices: ``items`` newest first, ``next_cursor`` (null on the last page) and, on the first
     page, ``totals`` per currency for everything the filter matches (not only this page; ``totals=false``
     skips them, e.g. for a client that already has them)."""
-    from .. import invoice_schemas as schemas
     from ..adapters import invoice_store as store
 
     authorize(principal, "read")
-    request = parse(schemas.RegistryQuery, dict(query or {}))
     filters = store_filters(request)
     after = _decode_cursor(request.cursor) if request.cursor else None
 
@@ -66,12 +67,11 @@ def list_invoices(principal: Principal, query: Mapping[str, str] | None) -> dict
             "limit": request.limit, "totals": totals}
 
 
-def _trail(principal: Principal, invoice_id: str, reader) -> dict[str, Any]:
+def _trail(principal: Principal, invoice_id: UUID, reader) -> dict[str, Any]:
     from ..adapters import invoice_store as store
-    from .invoices import require_uuid
 
     authorize(principal, "read")
-    require_uuid(invoice_id)
+    invoice_id = str(invoice_id)
 
     def read(conn):
         if not store.exists(conn, invoice_id):
@@ -81,14 +81,14 @@ def _trail(principal: Principal, invoice_id: str, reader) -> dict[str, Any]:
     return {"items": container.current().db.run(read)}
 
 
-def events(principal: Principal, invoice_id: str) -> dict[str, Any]:
+def events(principal: Principal, invoice_id: UUID) -> dict[str, Any]:
     """GET /api/invoices/{id}/events: every status change and action, oldest first."""
     from ..adapters import invoice_store as store
 
     return _trail(principal, invoice_id, store.events)
 
 
-def history(principal: Principal, invoice_id: str) -> dict[str, Any]:
+def history(principal: Principal, invoice_id: UUID) -> dict[str, Any]:
     """GET /api/invoices/{id}/history: every edit of the draft, field by field, oldest first."""
     from ..adapters import invoice_store as store
 

@@ -52,6 +52,8 @@ def main(argv: list[str] | None = None) -> int:
     from chalicelib.config import get_settings
     from chalicelib.domain.access import Principal
     from chalicelib.domain.billing import Period
+    from chalicelib.calculator_schemas import SnapshotRequest
+    from chalicelib.invoice_schemas import LineDelete
     from chalicelib.services import calculator, container, editing, generation, invoices, lifecycle
     from infra.local.run import _has_demo_data
     from infra.local.seed import seed_demo, seed_postgres
@@ -99,7 +101,7 @@ def main(argv: list[str] | None = None) -> int:
                 note_view = invoices.get_invoice(accountant, note)
                 version = note_view["version"]
                 for line in note_view["lines"][1:]:  # credit the first line only
-                    version = editing.delete_line(accountant, note, line["id"], f'"{version}"', None)["version"]
+                    version = editing.delete_line(accountant, note, line["id"], version, LineDelete())["version"]
                 lifecycle.finalize(accountant, note, None, None)
             else:
                 note = view["corrections"][0]["id"]
@@ -112,8 +114,8 @@ def main(argv: list[str] | None = None) -> int:
 
     # The quote for a foreign client: no VAT rate given, so the contract's (0 %) applies.
     quoted = pick("HR", False)  # in the currency its invoices are in
-    snapshot = calculator.save_snapshot(accountant, {**QUOTE, "currency": apps[quoted].currency,
-                                                     "application_key": quoted})
+    snapshot = calculator.save_snapshot(accountant, SnapshotRequest.model_validate(
+        {**QUOTE, "currency": apps[quoted].currency, "application_key": quoted}))
     for name, internal in (("quote-client", False), ("quote-internal", True)):
         pdf, _ = calculator.quote_pdf(accountant, snapshot["id"], internal=internal)
         _pngs(name, pdf)

@@ -20,6 +20,7 @@ from schemathesis.specs.openapi.checks import (content_type_conformance, respons
 import app as app_module
 from chalicelib import openapi
 from chalicelib.domain import limits
+from chalicelib.schemas import LoginRequest
 from tests.e2e.conftest import PASSWORD
 
 EXAMPLES_PER_OPERATION = int(os.environ.get("FUZZ_EXAMPLES", "40"))
@@ -137,7 +138,7 @@ def admin_token(container):
     from chalicelib.services import auth
 
     auth.create_user("fuzz-admin@test.local", PASSWORD, "admin", "Fuzz Admin")
-    return auth.login({"email": "fuzz-admin@test.local", "password": PASSWORD})["access_token"]
+    return auth.login(LoginRequest(email="fuzz-admin@test.local", password=PASSWORD))["access_token"]
 
 
 @schema.parametrize()

@@ -13,6 +13,7 @@ from decimal import Decimal
 import pytest
 
 from chalicelib.adapters import invoice_store
+from chalicelib.invoice_schemas import RegistryExportQuery
 from tests.e2e.test_auth import assert_error
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -187,7 +188,7 @@ def test_a_file_over_the_response_limit_becomes_a_link_or_a_clear_refusal(contai
     now = datetime(2026, 11, 30, 14, 2, 3, tzinfo=timezone.utc)
 
     downloads = FakeDownloads()
-    export = exports.export_registry(viewer, {"format": "csv"}, now=now, downloads=downloads)
+    export = exports.export_registry(viewer, RegistryExportQuery(format="csv"), now=now, downloads=downloads)
     assert export.body is None and export.rows == len(invoices)
     (key, data, media, filename, ttl), = downloads.published
     assert export.download == {"download_url": f"https://r2.example/exports/{key}?X-Amz-Signature=abc",
@@ -200,10 +201,10 @@ def test_a_file_over_the_response_limit_becomes_a_link_or_a_clear_refusal(contai
         configured = False
 
     with pytest.raises(ValidationFailed) as refused:
-        exports.export_registry(viewer, {"format": "xlsx"}, now=now, downloads=NoStorage())
+        exports.export_registry(viewer, RegistryExportQuery(format="xlsx"), now=now, downloads=NoStorage())
     assert refused.value.details[0]["field"] == "period_from"
     # the same export under the limit is the response itself
-    assert exports.export_registry(viewer, {"format": "csv", "q": "Acme"}, now=now,
+    assert exports.export_registry(viewer, RegistryExportQuery(format="csv", q="Acme"), now=now,
                                    downloads=NoStorage()).body.count("\r\n") == 2
 
 
@@ -216,7 +217,7 @@ def test_the_limit_is_measured_as_the_lambda_response_carries_the_body(container
     assert exports.carried_size(b"\x00" * 3000) == 4000  # base64
     assert exports.carried_size("Ромашка\r\n") == len('"' + "\\u0420" * 7 + '\\r\\n"')
     viewer = Principal("", "v@x", "viewer")
-    query = {"format": "csv", "q": "Ромашка"}
+    query = RegistryExportQuery(format="csv", q="Ромашка")
     text = exports.export_registry(viewer, query, downloads=FakeDownloads()).body
     raw, carried = len(text.encode("utf-8")), len(json.dumps(text))
     assert carried > raw  # Cyrillic, quotes, CRLF and the BOM all grow as JSON text

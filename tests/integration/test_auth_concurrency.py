@@ -18,6 +18,7 @@ import pytest
 
 from chalicelib.domain.access import Principal
 from chalicelib.domain.errors import TooManyAttempts, Unauthenticated
+from chalicelib.schemas import LoginRequest, PasswordChangeRequest
 from chalicelib.services import auth
 from chalicelib.services import container as container_module
 
@@ -143,7 +144,7 @@ def test_a_success_from_another_address_does_not_reset_the_guesses(wide):
     local HTTP gateway gives every request the same source address)."""
     def guess():
         try:
-            auth.login({"email": EMAIL, "password": "wrong-password"}, "10.0.0.66")
+            auth.login(LoginRequest(email=EMAIL, password="wrong-password"), "10.0.0.66")
             return 200
         except Unauthenticated:
             return 401
@@ -153,7 +154,7 @@ def test_a_success_from_another_address_does_not_reset_the_guesses(wide):
     def owner():
         # In or briefly delayed (the account's progressive delay), depending on who reached the count first.
         try:
-            auth.login({"email": EMAIL, "password": PASSWORD}, "10.0.0.7")
+            auth.login(LoginRequest(email=EMAIL, password=PASSWORD), "10.0.0.7")
             return "owner-in"
         except TooManyAttempts as exc:
             assert exc.retry_after <= 60
@@ -181,19 +182,19 @@ def test_a_stranger_cannot_lock_the_owner_out(wide):
     limit = wide.settings.login_max_failures
     for _ in range(limit):
         with pytest.raises(Unauthenticated):
-            auth.login({"email": EMAIL, "password": "wrong-password"}, "203.0.113.9")
+            auth.login(LoginRequest(email=EMAIL, password="wrong-password"), "203.0.113.9")
     with pytest.raises(TooManyAttempts) as refused:
-        auth.login({"email": EMAIL, "password": PASSWORD}, "203.0.113.9")  # the guessing address: locked
+        auth.login(LoginRequest(email=EMAIL, password=PASSWORD), "203.0.113.9")  # the guessing address: locked
     assert refused.value.retry_after > 60
     # The account waits a short, growing delay, not the lockout: a minute later the owner gets in.
     with pytest.raises(TooManyAttempts) as delayed:
-        auth.login({"email": EMAIL, "password": PASSWORD}, "198.51.100.20")
+        auth.login(LoginRequest(email=EMAIL, password=PASSWORD), "198.51.100.20")
     assert delayed.value.retry_after <= 60
     _age_attempts(wide, 61)
-    assert auth.login({"email": EMAIL, "password": PASSWORD}, "198.51.100.20")["access_token"]
+    assert auth.login(LoginRequest(email=EMAIL, password=PASSWORD), "198.51.100.20")["access_token"]
     # ... while the stranger's address stays locked for the whole window.
     with pytest.raises(TooManyAttempts):
-        auth.login({"email": EMAIL, "password": PASSWORD}, "203.0.113.9")
+        auth.login(LoginRequest(email=EMAIL, password=PASSWORD), "203.0.113.9")
 
 
 def test_one_address_spraying_many_accounts_is_throttled(wide):
@@ -202,11 +203,11 @@ def test_one_address_spraying_many_accounts_is_throttled(wide):
     limit = wide.settings.login_max_failures
     for n in range(ADDRESS_FACTOR * limit):
         with pytest.raises(Unauthenticated):
-            auth.login({"email": f"nobody{n}@test.local", "password": "wrong-password"}, "192.0.2.1")
+            auth.login(LoginRequest(email=f"nobody{n}@test.local", password="wrong-password"), "192.0.2.1")
     with pytest.raises(TooManyAttempts):
-        auth.login({"email": "someone-else@test.local", "password": "wrong-password"}, "192.0.2.1")
+        auth.login(LoginRequest(email="someone-else@test.local", password="wrong-password"), "192.0.2.1")
     with pytest.raises(Unauthenticated):  # another address is not affected
-        auth.login({"email": "someone-else@test.local", "password": "wrong-password"}, "192.0.2.2")
+        auth.login(LoginRequest(email="someone-else@test.local", password="wrong-password"), "192.0.2.2")
 
 
 # --- current_password on POST /auth/password ----------------------------------------------------
@@ -227,10 +228,11 @@ def test_current_password_guesses_are_throttled(server, wide):
 
 def test_a_changed_password_is_checked_through_the_same_throttle(wide):
     principal = Principal(user_id="", email=EMAIL, role="accountant")
-    user = auth.login({"email": EMAIL, "password": PASSWORD}, "10.1.1.1")
+    user = auth.login(LoginRequest(email=EMAIL, password=PASSWORD), "10.1.1.1")
     assert user["access_token"]
     with pytest.raises(Unauthenticated):
-        auth.change_password(principal, {"current_password": "nope", "new_password": "a-new-password"}, "10.1.1.1")
+        auth.change_password(principal, PasswordChangeRequest(current_password="nope", new_password="a-new-password"),
+                              "10.1.1.1")
     count = wide.db.run(lambda conn: conn.execute(
         "SELECT count(*) AS n FROM auth.login_failures WHERE email = %s", (EMAIL,)).fetchone()["n"])
     assert count == 1

@@ -3,6 +3,7 @@ failed finalize giving its number back, concurrent edits of one version."""
 from __future__ import annotations
 
 import threading
+import uuid
 from dataclasses import replace
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date
@@ -12,6 +13,7 @@ import pytest
 from chalicelib.adapters import invoice_store
 from chalicelib.domain.access import Principal
 from chalicelib.domain.errors import StaleVersion
+from chalicelib.invoice_schemas import InvoicePatch
 from chalicelib.services import container as container_module
 from chalicelib.services import editing, invoice_pdf, lifecycle
 from tests.drafts import make_draft
@@ -84,7 +86,7 @@ def test_two_edits_of_one_version_one_wins_the_other_is_412(container):
     def edit(note):
         try:
             start.wait()
-            editing.update_header(ACCOUNTANT, invoice_id, '"1"', {"notes": note})
+            editing.update_header(ACCOUNTANT, uuid.UUID(invoice_id), 1, InvoicePatch(notes=note))
             outcomes[note] = "ok"
         except StaleVersion as exc:
             outcomes[note] = exc

@@ -1040,10 +1040,59 @@ export interface components {
              */
             take: "ours" | "theirs";
         };
+        /**
+         * CorrectionOut
+         * @description A credit note or supplementary invoice that corrects this one.
+         */
+        CorrectionOut: {
+            /** Id */
+            id: string;
+            /** Number */
+            number: string | null;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "draft" | "needs_review" | "approved" | "awaiting_signature" | "sent" | "accepted" | "paid" | "cancelled";
+            /**
+             * Total
+             * @description an exact decimal, e.g. "1234.50"
+             */
+            total: string;
+            /** Issue Date */
+            issue_date: string | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+        };
         /** CreditNoteRequest */
         CreditNoteRequest: {
             /** Reason */
             reason: string;
+        };
+        /** CurrencyTotalOut */
+        CurrencyTotalOut: {
+            /** Currency */
+            currency: string;
+            /** Count */
+            count: number;
+            /**
+             * Subtotal
+             * @description an exact decimal, e.g. "1234.50"
+             */
+            subtotal: string;
+            /**
+             * Vat Amount
+             * @description an exact decimal, e.g. "1234.50"
+             */
+            vat_amount: string;
+            /**
+             * Total
+             * @description an exact decimal, e.g. "1234.50"
+             */
+            total: string;
         };
         /**
          * DidoxEvent
@@ -1068,6 +1117,35 @@ export interface components {
         DriftResolutionRequest: {
             /** Reason */
             reason: string;
+        };
+        /** EditList */
+        EditList: {
+            /** Items */
+            items: components["schemas"]["EditOut"][];
+        };
+        /** EditOut */
+        EditOut: {
+            /** Id */
+            id: number;
+            /** Line Id */
+            line_id: string | null;
+            /** Field */
+            field: string;
+            /** Before */
+            before: unknown;
+            /** After */
+            after: unknown;
+            /** Actor Id */
+            actor_id: string | null;
+            /** Actor Email */
+            actor_email: string;
+            /** Reason */
+            reason: string;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
         };
         /** ErrorBody */
         ErrorBody: {
@@ -1246,6 +1324,209 @@ export interface components {
             /** Finished At */
             finished_at: string | null;
         };
+        /** InvoiceEventList */
+        InvoiceEventList: {
+            /** Items */
+            items: components["schemas"]["InvoiceEventOut"][];
+        };
+        /** InvoiceEventOut */
+        InvoiceEventOut: {
+            /** Id */
+            id: number;
+            /** Event Type */
+            event_type: string;
+            /** From Status */
+            from_status: string | null;
+            /** To Status */
+            to_status: string | null;
+            /** Actor Id */
+            actor_id: string | null;
+            /** Actor Email */
+            actor_email: string;
+            /** Payload */
+            payload: {
+                [key: string]: unknown;
+            };
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+        };
+        /** InvoiceLineOut */
+        InvoiceLineOut: {
+            /** Id */
+            id: string;
+            /** Position */
+            position: number;
+            /** Category */
+            category: string;
+            /** Description */
+            description: string;
+            /**
+             * Quantity
+             * @description an exact decimal, e.g. "1234.50"
+             */
+            quantity: string;
+            /**
+             * Unit
+             * @enum {string}
+             */
+            unit: "hour" | "month" | "fixed";
+            /**
+             * Unit Price
+             * @description an exact decimal, e.g. "1234.50"
+             */
+            unit_price: string;
+            /**
+             * Multiplier
+             * @description an exact decimal, e.g. "1234.50"
+             */
+            multiplier: string;
+            /**
+             * Amount
+             * @description quantity × unit_price × multiplier, rounded to cents
+             */
+            amount: string;
+            /** Raw Minutes */
+            raw_minutes: number;
+            /** Billed Minutes */
+            billed_minutes: number;
+            /** Worklog Ids */
+            worklog_ids: number[];
+        };
+        /**
+         * InvoiceOut
+         * @description A saved invoice (``ETag``: its ``version``). ``customer`` is the frozen snapshot once finalized.
+         */
+        InvoiceOut: {
+            /** Id */
+            id: string;
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "invoice" | "credit_note";
+            /**
+             * Corrects Id
+             * @description the invoice a credit note corrects
+             */
+            corrects_id: string | null;
+            /** Application Key */
+            application_key: string;
+            /** Customer Key */
+            customer_key: string;
+            /** Customer Name */
+            customer_name: string;
+            /**
+             * Period
+             * @description YYYY-MM
+             */
+            period: string;
+            /** Deal Type */
+            deal_type: string;
+            /** Currency */
+            currency: string;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "draft" | "needs_review" | "approved" | "awaiting_signature" | "sent" | "accepted" | "paid" | "cancelled";
+            /** Source */
+            source: string;
+            /**
+             * Number
+             * @description given at finalization
+             */
+            number: string | null;
+            /** Version */
+            version: number;
+            /** Issue Date */
+            issue_date: string | null;
+            /** Due Date */
+            due_date: string | null;
+            /** Payment Terms */
+            payment_terms: string;
+            /** Notes */
+            notes: string;
+            /** Billing Contact */
+            billing_contact: {
+                [key: string]: unknown;
+            } | null;
+            /** Contract Number */
+            contract_number: string;
+            /** Contract Date */
+            contract_date: string | null;
+            /** Contract */
+            contract: {
+                [key: string]: unknown;
+            };
+            /**
+             * Subtotal
+             * @description an exact decimal, e.g. "1234.50"
+             */
+            subtotal: string;
+            /**
+             * Vat Rate
+             * @description an exact decimal, e.g. "1234.50"
+             */
+            vat_rate: string;
+            /**
+             * Vat Amount
+             * @description an exact decimal, e.g. "1234.50"
+             */
+            vat_amount: string;
+            /**
+             * Total
+             * @description an exact decimal, e.g. "1234.50"
+             */
+            total: string;
+            /**
+             * Hours
+             * @description billed hours by category, as the draft computed them
+             */
+            hours: unknown;
+            /**
+             * Included Hours
+             * @description hours covered by the monthly allowance
+             */
+            included_hours: unknown;
+            /** Left Out */
+            left_out: {
+                [key: string]: unknown;
+            };
+            /** Warnings */
+            warnings: unknown[];
+            /** Lines */
+            lines: components["schemas"]["InvoiceLineOut"][];
+            /** Customer */
+            customer: {
+                [key: string]: unknown;
+            } | null;
+            /** Corrections */
+            corrections: components["schemas"]["CorrectionOut"][];
+            /**
+             * Allowed Actions
+             * @description the status-machine actions the invoice's status allows
+             */
+            allowed_actions: string[];
+            /** Pdf Available */
+            pdf_available: boolean;
+            /** Status Reason */
+            status_reason: string | null;
+            /** Data As Of */
+            data_as_of: string | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+        };
         /**
          * InvoicePatch
          * @description Header fields of a draft; only the fields present change. ``reason`` goes to the edit history.
@@ -1293,6 +1574,47 @@ export interface components {
              * @default
              */
             reason?: string;
+        };
+        /** JobList */
+        JobList: {
+            /** Items */
+            items: components["schemas"]["JobOut"][];
+        };
+        /** JobOut */
+        JobOut: {
+            /** Id */
+            id: string;
+            /** Invoice Id */
+            invoice_id: string | null;
+            /** Job Type */
+            job_type: string;
+            /** Status */
+            status: string;
+            /** Attempts */
+            attempts: number;
+            /** Max Attempts */
+            max_attempts: number;
+            /**
+             * Next Attempt At
+             * Format: date-time
+             */
+            next_attempt_at: string;
+            /** Error */
+            error: string | null;
+            /** Result */
+            result: unknown;
+            /** Completed At */
+            completed_at: string | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
         };
         /** LineDelete */
         LineDelete: {
@@ -1693,6 +2015,85 @@ export interface components {
              * @default
              */
             reason?: string;
+        };
+        /** RegistryItemOut */
+        RegistryItemOut: {
+            /** Id */
+            id: string;
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "invoice" | "credit_note";
+            /** Number */
+            number: string | null;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "draft" | "needs_review" | "approved" | "awaiting_signature" | "sent" | "accepted" | "paid" | "cancelled";
+            /** Application Key */
+            application_key: string;
+            /** Customer Key */
+            customer_key: string;
+            /** Customer Name */
+            customer_name: string;
+            /** Period */
+            period: string;
+            /** Deal Type */
+            deal_type: string;
+            /** Currency */
+            currency: string;
+            /** Issue Date */
+            issue_date: string | null;
+            /** Due Date */
+            due_date: string | null;
+            /**
+             * Subtotal
+             * @description an exact decimal, e.g. "1234.50"
+             */
+            subtotal: string;
+            /**
+             * Vat Amount
+             * @description an exact decimal, e.g. "1234.50"
+             */
+            vat_amount: string;
+            /**
+             * Total
+             * @description an exact decimal, e.g. "1234.50"
+             */
+            total: string;
+            /** Version */
+            version: number;
+            /** Corrects Id */
+            corrects_id: string | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+        };
+        /** RegistryPage */
+        RegistryPage: {
+            /** Items */
+            items: components["schemas"]["RegistryItemOut"][];
+            /**
+             * Next Cursor
+             * @description pass as cursor= for the next page; null on the last
+             */
+            next_cursor: string | null;
+            /** Limit */
+            limit: number;
+            /**
+             * Totals
+             * @description per currency over the whole filter (first page only)
+             */
+            totals: components["schemas"]["CurrencyTotalOut"][] | null;
         };
         /** RoleBreakdownOut */
         RoleBreakdownOut: {
@@ -2902,7 +3303,7 @@ export interface operations {
                 /** @description open, acknowledged, credit_proposed, supplement_proposed, cleared or all */
                 status?: "open" | "acknowledged" | "credit_proposed" | "supplement_proposed" | "cleared" | "all";
                 /** @description at most this many (1-500, default 100) */
-                limit?: string;
+                limit?: number;
             };
             header?: never;
             path?: never;
@@ -3160,7 +3561,7 @@ export interface operations {
                 /** @description only this month's runs (YYYY-MM) */
                 period?: string;
                 /** @description at most this many (1-100, default 20) */
-                limit?: string;
+                limit?: number;
             };
             header?: never;
             path?: never;
@@ -3432,7 +3833,7 @@ export interface operations {
                 /** @description one or more statuses, comma-separated */
                 status?: string;
                 /** @description invoice | credit_note */
-                kind?: string;
+                kind?: "invoice" | "credit_note";
                 /** @description application (contract) key */
                 application_key?: string;
                 /** @description customer key */
@@ -3444,11 +3845,11 @@ export interface operations {
                 /** @description number prefix (PRX-2026-00) or part of the customer's name */
                 q?: string;
                 /** @description page size */
-                limit?: string;
+                limit?: number;
                 /** @description next_cursor of the previous page */
                 cursor?: string;
                 /** @description false to skip the totals */
-                totals?: "true" | "false";
+                totals?: boolean;
             };
             header?: never;
             path?: never;
@@ -3462,20 +3863,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        items: Record<string, never>[];
-                        /** @description pass as cursor= for the next page; null on the last */
-                        next_cursor: string | null;
-                        limit: number;
-                        /** @description per currency over the whole filter (first page only) */
-                        totals: {
-                            currency?: string;
-                            count?: number;
-                            subtotal?: string;
-                            vat_amount?: string;
-                            total?: string;
-                        }[] | null;
-                    };
+                    "application/json": components["schemas"]["RegistryPage"];
                 };
             };
             /** @description Malformed request: not JSON, wrong type, unknown key (details name the field) */
@@ -3535,7 +3923,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": Record<string, never>;
+                    "application/json": components["schemas"]["InvoiceOut"];
                 };
             };
             /** @description Malformed request: not JSON, wrong type, unknown key (details name the field) */
@@ -3615,12 +4003,10 @@ export interface operations {
     export_invoices: {
         parameters: {
             query?: {
-                /** @description csv (default) or xlsx */
-                format?: "csv" | "xlsx";
                 /** @description one or more statuses, comma-separated */
                 status?: string;
                 /** @description invoice | credit_note */
-                kind?: string;
+                kind?: "invoice" | "credit_note";
                 /** @description application (contract) key */
                 application_key?: string;
                 /** @description customer key */
@@ -3631,6 +4017,8 @@ export interface operations {
                 period_to?: string;
                 /** @description number prefix (PRX-2026-00) or part of the customer's name */
                 q?: string;
+                /** @description csv (default) or xlsx */
+                format?: "csv" | "xlsx";
             };
             header?: never;
             path?: never;
@@ -3800,7 +4188,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": Record<string, never>;
+                    "application/json": components["schemas"]["InvoiceOut"];
                 };
             };
             /** @description Missing, invalid or expired token */
@@ -3856,7 +4244,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": Record<string, never>;
+                    "application/json": components["schemas"]["InvoiceOut"];
                 };
             };
             /** @description Malformed request: not JSON, wrong type, unknown key (details name the field) */
@@ -3963,7 +4351,7 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody: {
+        requestBody?: {
             content: {
                 "application/json": components["schemas"]["TransitionRequest"];
             };
@@ -3975,7 +4363,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": Record<string, never>;
+                    "application/json": components["schemas"]["InvoiceOut"];
                 };
             };
             /** @description Malformed request: not JSON, wrong type, unknown key (details name the field) */
@@ -4073,7 +4461,7 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody: {
+        requestBody?: {
             content: {
                 "application/json": components["schemas"]["TransitionRequest"];
             };
@@ -4085,7 +4473,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": Record<string, never>;
+                    "application/json": components["schemas"]["InvoiceOut"];
                 };
             };
             /** @description Malformed request: not JSON, wrong type, unknown key (details name the field) */
@@ -4183,7 +4571,7 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody: {
+        requestBody?: {
             content: {
                 "application/json": components["schemas"]["TransitionRequest"];
             };
@@ -4195,7 +4583,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": Record<string, never>;
+                    "application/json": components["schemas"]["InvoiceOut"];
                 };
             };
             /** @description Malformed request: not JSON, wrong type, unknown key (details name the field) */
@@ -4307,7 +4695,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": Record<string, never>;
+                    "application/json": components["schemas"]["InvoiceOut"];
                 };
             };
             /** @description Malformed request: not JSON, wrong type, unknown key (details name the field) */
@@ -4835,9 +5223,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        items: Record<string, never>[];
-                    };
+                    "application/json": components["schemas"]["InvoiceEventList"];
                 };
             };
             /** @description Missing, invalid or expired token */
@@ -4881,7 +5267,7 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody: {
+        requestBody?: {
             content: {
                 "application/json": components["schemas"]["TransitionRequest"];
             };
@@ -4893,7 +5279,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": Record<string, never>;
+                    "application/json": components["schemas"]["InvoiceOut"];
                 };
             };
             /** @description Malformed request: not JSON, wrong type, unknown key (details name the field) */
@@ -4996,9 +5382,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        items: Record<string, never>[];
-                    };
+                    "application/json": components["schemas"]["EditList"];
                 };
             };
             /** @description Missing, invalid or expired token */
@@ -5047,9 +5431,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        items: Record<string, never>[];
-                    };
+                    "application/json": components["schemas"]["JobList"];
                 };
             };
             /** @description Missing, invalid or expired token */
@@ -5105,7 +5487,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": Record<string, never>;
+                    "application/json": components["schemas"]["InvoiceOut"];
                 };
             };
             /** @description Malformed request: not JSON, wrong type, unknown key (details name the field) */
@@ -5225,7 +5607,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": Record<string, never>;
+                    "application/json": components["schemas"]["InvoiceOut"];
                 };
             };
             /** @description Malformed request: not JSON, wrong type, unknown key (details name the field) */
@@ -5345,7 +5727,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": Record<string, never>;
+                    "application/json": components["schemas"]["InvoiceOut"];
                 };
             };
             /** @description Malformed request: not JSON, wrong type, unknown key (details name the field) */
@@ -5509,7 +5891,7 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody: {
+        requestBody?: {
             content: {
                 "application/json": components["schemas"]["PayRequest"];
             };
@@ -5521,7 +5903,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": Record<string, never>;
+                    "application/json": components["schemas"]["InvoiceOut"];
                 };
             };
             /** @description Malformed request: not JSON, wrong type, unknown key (details name the field) */
@@ -5848,7 +6230,7 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody: {
+        requestBody?: {
             content: {
                 "application/json": components["schemas"]["TransitionRequest"];
             };
@@ -5860,7 +6242,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": Record<string, never>;
+                    "application/json": components["schemas"]["InvoiceOut"];
                 };
             };
             /** @description Malformed request: not JSON, wrong type, unknown key (details name the field) */
@@ -5958,7 +6340,7 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody: {
+        requestBody?: {
             content: {
                 "application/json": components["schemas"]["TransitionRequest"];
             };
@@ -5970,7 +6352,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": Record<string, never>;
+                    "application/json": components["schemas"]["InvoiceOut"];
                 };
             };
             /** @description Malformed request: not JSON, wrong type, unknown key (details name the field) */
@@ -6073,7 +6455,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": Record<string, never>;
+                    "application/json": components["schemas"]["JobOut"];
                 };
             };
             /** @description Missing, invalid or expired token */

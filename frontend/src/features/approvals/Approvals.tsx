@@ -14,7 +14,7 @@ export default function Approvals() {
   const { t, i18n } = useTranslation();
   const queue = useQuery({
     queryKey: ["registry", { status: "needs_review" }],
-    queryFn: async () => unwrap(await api.GET("/api/invoices", { params: { query: { status: "needs_review", limit: "100" } } })) as unknown as RegistryPage,
+    queryFn: async () => unwrap(await api.GET("/api/invoices", { params: { query: { status: "needs_review", limit: 100 } } })) as unknown as RegistryPage,
   });
   if (queue.isPending) return <Loading />;
   return (

@@ -22,7 +22,7 @@ export default function ClientPage() {
   });
   const invoices = useQuery({
     queryKey: ["registry", { application_key: key }],
-    queryFn: async () => unwrap(await api.GET("/api/invoices", { params: { query: { application_key: key!, limit: "50" } } })) as unknown as RegistryPage,
+    queryFn: async () => unwrap(await api.GET("/api/invoices", { params: { query: { application_key: key!, limit: 50 } } })) as unknown as RegistryPage,
   });
   if (client.isPending) return <Loading />;
   if (client.error) return <ErrorAlert error={client.error} />;

@@ -54,7 +54,7 @@ export default function Generation() {
   });
   const recent = useQuery({
     queryKey: ["generation-runs", run.data?.status], enabled: me?.role === "admin",
-    queryFn: async () => unwrap(await api.GET("/api/generation-runs", { params: { query: { limit: "10" } } })),
+    queryFn: async () => unwrap(await api.GET("/api/generation-runs", { params: { query: { limit: 10 } } })),
   });
   if (me?.role !== "admin") return <Alert color="gray">{t("generation.adminOnly")}</Alert>;
   const r = run.data;

@@ -4,6 +4,7 @@ import { useInfiniteQuery } from "@tanstack/react-query";
 import { Link, useSearchParams } from "react-router";
 import { useTranslation } from "react-i18next";
 import { api, authedFetch, unwrap } from "../../api/client";
+import type { paths } from "../../api/schema";
 import type { RegistryPage } from "../../api/types";
 import { ErrorAlert, Loading, Money, StatusBadge } from "../../components/Common";
 import { formatDate, formatPeriod } from "../../lib/format";
@@ -11,7 +12,7 @@ import { useClients } from "./api";
 
 const STATUSES = ["draft", "needs_review", "approved", "sent", "accepted", "paid", "cancelled"];
 const FILTERS = ["status", "kind", "application_key", "period_from", "period_to", "q"] as const;
-type Filters = Partial<Record<(typeof FILTERS)[number], string>>;
+type Filters = Pick<NonNullable<paths["/api/invoices"]["get"]["parameters"]["query"]>, (typeof FILTERS)[number]>;
 
 function filtersOf(params: URLSearchParams): Filters {
   return Object.fromEntries(FILTERS.map((k) => [k, params.get(k) ?? ""]).filter(([, v]) => v)) as Filters;
@@ -29,7 +30,7 @@ export default function Registry() {
     queryKey: ["registry", applied],
     initialPageParam: null as string | null,
     queryFn: async ({ pageParam }) => unwrap(await api.GET("/api/invoices", {
-      params: { query: { ...applied, limit: "50", ...(pageParam ? { cursor: pageParam, totals: "false" } : {}) } },
+      params: { query: { ...applied, limit: 50, ...(pageParam ? { cursor: pageParam, totals: false } : {}) } },
     })) as unknown as RegistryPage,
     getNextPageParam: (last) => last.next_cursor,
   });
