@@ -175,7 +175,7 @@ def delete_invoice_line(request, invoice_id, line_id, version, body):
     return web.with_etag(editing.delete_line(request.principal, invoice_id, line_id, version, body))
 
 
-# One route per status-machine action (DESIGN §4). ``raw``: lifecycle.py still reads If-Match and the body itself.
+# One route per status-machine action (DESIGN §4).
 _ACTIONS = {
     "finalize": ("draft → needs_review: number, frozen customer, PDF", "TransitionRequest"),
     "approve": ("needs_review → approved (not by the finalizer)", "TransitionRequest"),
@@ -192,11 +192,10 @@ def _action_route(action: str, summary: str, body: str):
     name = f"invoice_{action.replace('-', '_')}"  # the OpenAPI operationId
 
     @app.route(f"/api/invoices/{{invoice_id}}/{action}", methods=["POST"], name=name)
-    @endpoint(app, summary, body=f"invoice_schemas.{body}", body_required=False, if_match="optional", raw=True,
+    @endpoint(app, summary, body=f"invoice_schemas.{body}", body_required=False, if_match="optional",
               response=_INVOICE, errors=_ACTION_ERRORS)
-    def view(request, invoice_id):
-        return web.with_etag(lifecycle.run_action(request.principal, action, str(invoice_id),
-                                                  request.header("if-match"), request.json(required=False)))
+    def view(request, invoice_id, version, body):
+        return web.with_etag(lifecycle.run_action(request.principal, action, str(invoice_id), version, body))
 
     view.__name__ = name
     return view
@@ -208,11 +207,10 @@ for _action, (_summary, _body) in _ACTIONS.items():
 
 @app.route("/api/invoices/{invoice_id}/credit-note", methods=["POST"])
 @endpoint(app, "A draft credit note negating an approved (or later) invoice", body="invoice_schemas.CreditNoteRequest",
-          body_required=False, if_match="optional", raw=True, headers=(web.IDEMPOTENCY_KEY,), response=_INVOICE,
+          body_required=False, if_match="optional", headers=(web.IDEMPOTENCY_KEY,), response=_INVOICE,
           status=201, errors=_ACTION_ERRORS)
-def invoice_credit_note(request, invoice_id):
-    return web.with_etag(lifecycle.create_credit_note(request.principal, str(invoice_id), request.header("if-match"),
-                                                      request.json(required=False),
+def invoice_credit_note(request, invoice_id, version, body):
+    return web.with_etag(lifecycle.create_credit_note(request.principal, str(invoice_id), version, body,
                                                       idempotency_key=request.header("idempotency-key")))
 
 

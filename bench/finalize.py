@@ -27,6 +27,7 @@ def main() -> None:
     from chalicelib.adapters.pdf import renderer_for
     from chalicelib.domain.access import Principal
     from chalicelib.domain.billing import Period
+    from chalicelib.invoice_schemas import TransitionRequest
     from chalicelib.services import generation, invoice_pdf, invoices, lifecycle
 
     c = bench_container(1, database="proxima_bench_finalize")
@@ -46,7 +47,7 @@ def main() -> None:
         return elapsed, invoice_id
 
     def discard(invoice_id: str) -> None:
-        lifecycle.cancel(accountant, invoice_id, None, {"reason": "benchmark"})
+        lifecycle.cancel(accountant, invoice_id, None, TransitionRequest(reason="benchmark"))
 
     key = args.application
     if key is None:  # the first HR application whose invoice prints on 3 pages, else the one closest to 3

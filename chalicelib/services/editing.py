@@ -13,7 +13,6 @@ from ..domain import invoice as rules
 from ..domain.access import Principal, authorize
 from ..domain.errors import NotFound, ValidationFailed
 from ..domain.status import check_action
-from ..web import expected_version  # noqa: F401 - lifecycle.py still reads its If-Match header itself
 from . import container
 from .invoices import get_invoice
 

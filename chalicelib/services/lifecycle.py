@@ -18,14 +18,13 @@ from ..domain import invoice as rules
 from ..domain.access import Principal, authorize
 from ..domain.errors import ValidationFailed
 from ..domain.status import REASON_REQUIRED
-from ..parsing import parse
 from . import container
-from .editing import expected_version
 
 if TYPE_CHECKING:
     import psycopg
 
     from ..domain.invoice_aggregate import Invoice
+    from ..invoice_schemas import CreditNoteRequest, PayRequest, TransitionRequest
     from . import idempotency
 
 log = logging.getLogger(__name__)
@@ -45,30 +44,28 @@ def _now() -> datetime:
     return datetime.now(timezone.utc)
 
 
-def _reason(action: str, body: Any) -> str:
-    from .. import invoice_schemas as schemas
-
-    request = parse(schemas.TransitionRequest, body if body is not None else {})
-    if action in REASON_REQUIRED and not request.reason:
+def _reason(action: str, command: "TransitionRequest | None") -> str | None:
+    """The reason the request gave; required for the actions of ``REASON_REQUIRED`` (422 naming it)."""
+    reason = command.reason if command is not None else None
+    if action in REASON_REQUIRED and not reason:
         raise ValidationFailed(f"a reason is required to {action} an invoice",
                                details=[{"field": "reason", "problem": "required"}])
-    return request.reason
+    return reason
 
 
-def _command(principal: Principal, action: str, invoice_id: str, if_match: str | None,
+def _command(principal: Principal, action: str, invoice_id: str, version: int | None,
              work: Callable[["psycopg.Connection", "Invoice"], T]) -> T:
-    """Common frame: role, id, optional If-Match (stale → 412), the aggregate under its row lock, ``work``
+    """Common frame: role, id, the version an If-Match named (stale → 412), the aggregate under its row lock, ``work``
     (one transition, the status machine first), then all it recorded saved in the same transaction."""
     from ..adapters import invoice_store as store
     from .invoices import require_uuid
 
     authorize(principal, PERMISSION_BY_ACTION[action])
     require_uuid(invoice_id)
-    expected = expected_version(if_match, required=False)
 
     def unit_of_work(conn: "psycopg.Connection") -> T:
         invoice = store.get(conn, invoice_id)
-        invoice.check_version(expected)
+        invoice.check_version(version)
         result = work(conn, invoice)
         store.save(conn, invoice)
         return result
@@ -78,14 +75,14 @@ def _command(principal: Principal, action: str, invoice_id: str, if_match: str |
     return result
 
 
-def _transition(principal: Principal, action: str, invoice_id: str, if_match: str | None,
+def _transition(principal: Principal, action: str, invoice_id: str, version: int | None,
                 transition: Callable[["Invoice"], None]) -> str:
     """A plain status change: ``transition`` calls one method of the aggregate."""
     def work(conn: "psycopg.Connection", invoice: "Invoice") -> str:
         transition(invoice)
         return invoice_id
 
-    return _command(principal, action, invoice_id, if_match, work)
+    return _command(principal, action, invoice_id, version, work)
 
 
 # --- finalize ------------------------------------------------------------------------------------
@@ -114,14 +111,15 @@ def _credit_room(conn: "psycopg.Connection", credit_note: "Invoice") -> Any:
     return rules.credit_room(original["total"], credited)
 
 
-def finalize(principal: Principal, invoice_id: str, if_match: str | None, body: Any) -> str:
+def finalize(principal: Principal, invoice_id: str, version: int | None = None,
+             command: "TransitionRequest | None" = None) -> str:
     """draft → needs_review: gapless number, frozen customer, then the PDF (after the commit)."""
     from ..adapters import billing_config_store as settings_store
     from ..adapters import invoice_store as store
     from .integrations import E_INVOICE_SETTINGS, e_invoice_problems
     from .invoices import require_uuid
 
-    _reason("finalize", body)
+    _reason("finalize", command)
     require_uuid(invoice_id)
     # ClickHouse is read before any lock is taken: a slow CDM must not hold the invoice row.
     header = container.current().db.run(lambda conn: store.load_invoice(conn, invoice_id))
@@ -136,7 +134,7 @@ def finalize(principal: Principal, invoice_id: str, if_match: str | None, body: 
                          take_number=lambda series, year: store.take_number(conn, series, year))
         return invoice_id
 
-    _command(principal, "finalize", invoice_id, if_match, work)
+    _command(principal, "finalize", invoice_id, version, work)
     from . import invoice_pdf
 
     invoice_pdf.render_after_commit(invoice_id)
@@ -145,12 +143,13 @@ def finalize(principal: Principal, invoice_id: str, if_match: str | None, body: 
 
 # --- the other transitions -------------------------------------------------------------------------
 
-def approve(principal: Principal, invoice_id: str, if_match: str | None, body: Any) -> str:
+def approve(principal: Principal, invoice_id: str, version: int | None = None,
+            command: "TransitionRequest | None" = None) -> str:
     """needs_review → approved (four eyes; PDF required; margin floor) with the archive/accounting/chat jobs."""
     from ..adapters import billing_config_store as settings_store
     from .drift import margin_for_approval
 
-    reason = _reason("approve", body)
+    reason = _reason("approve", command)
 
     def work(conn, invoice):
         enabled = settings_store.settings(conn, ["separation_of_duties"]).get("separation_of_duties", True)
@@ -159,55 +158,59 @@ def approve(principal: Principal, invoice_id: str, if_match: str | None, body: A
                         margin_reason_required=reason_required)
         return invoice_id
 
-    return _command(principal, "approve", invoice_id, if_match, work)
+    return _command(principal, "approve", invoice_id, version, work)
 
 
-def reject(principal: Principal, invoice_id: str, if_match: str | None, body: Any) -> str:
+def reject(principal: Principal, invoice_id: str, version: int | None = None,
+           command: "TransitionRequest | None" = None) -> str:
     """needs_review → draft with a reason; the number stays, the PDF and snapshot go (re-made on finalize)."""
-    reason = _reason("reject", body)
-    return _transition(principal, "reject", invoice_id, if_match,
+    reason = _reason("reject", command)
+    return _transition(principal, "reject", invoice_id, version,
                        lambda invoice: invoice.reject(principal, _now(), reason=reason))
 
 
-def send(principal: Principal, invoice_id: str, if_match: str | None, body: Any) -> str:
+def send(principal: Principal, invoice_id: str, version: int | None = None,
+         command: "TransitionRequest | None" = None) -> str:
     """approved → sent by e-mail, or awaiting_signature for a resident's Didox e-invoice."""
-    _reason("send", body)
-    return _transition(principal, "send", invoice_id, if_match,
+    _reason("send", command)
+    return _transition(principal, "send", invoice_id, version,
                        lambda invoice: invoice.send(principal, _now()))
 
 
-def accept(principal: Principal, invoice_id: str, if_match: str | None, body: Any) -> str:
+def accept(principal: Principal, invoice_id: str, version: int | None = None,
+           command: "TransitionRequest | None" = None) -> str:
     """sent → accepted by hand (a Didox "signed" state takes the same transition: ``services.webhooks``)."""
-    _reason("accept", body)
-    return _transition(principal, "accept", invoice_id, if_match,
+    _reason("accept", command)
+    return _transition(principal, "accept", invoice_id, version,
                        lambda invoice: invoice.accept(principal, _now()))
 
 
-def pay(principal: Principal, invoice_id: str, if_match: str | None, body: Any) -> str:
+def pay(principal: Principal, invoice_id: str, version: int | None = None,
+        command: "PayRequest | None" = None) -> str:
     """accepted → paid, with the payment date (default today) and reference."""
-    from .. import invoice_schemas as schemas
+    from ..invoice_schemas import PayRequest
 
-    request = parse(schemas.PayRequest, body if body is not None else {})
+    request = command if command is not None else PayRequest()
     paid_on = request.paid_on or date.today()
-    return _transition(principal, "pay", invoice_id, if_match,
+    return _transition(principal, "pay", invoice_id, version,
                        lambda invoice: invoice.pay(principal, _now(), paid_on=paid_on,
                                                    reference=request.reference, reason=request.reason))
 
 
-def cancel(principal: Principal, invoice_id: str, if_match: str | None, body: Any) -> str:
+def cancel(principal: Principal, invoice_id: str, version: int | None = None,
+           command: "TransitionRequest | None" = None) -> str:
     """draft | needs_review → cancelled with a reason; a number already given stays used (gapless)."""
-    reason = _reason("cancel", body)
-    return _transition(principal, "cancel", invoice_id, if_match,
+    reason = _reason("cancel", command)
+    return _transition(principal, "cancel", invoice_id, version,
                        lambda invoice: invoice.cancel(principal, _now(), reason=reason))
 
 
-def credit_note(principal: Principal, invoice_id: str, if_match: str | None, body: Any,
+def credit_note(principal: Principal, invoice_id: str, version: int | None, command: "CreditNoteRequest",
                 guard: "idempotency.Guard | None" = None) -> str:
     """A draft credit note with the original's lines negated; returns the credit note's id."""
-    from .. import invoice_schemas as schemas
     from ..adapters import invoice_store as store
 
-    request = parse(schemas.CreditNoteRequest, body)
+    request = command
 
     def work(conn, original):
         draft = original.credit(principal, reason=request.reason, today=date.today())
@@ -219,19 +222,20 @@ def credit_note(principal: Principal, invoice_id: str, if_match: str | None, bod
         original.credit_note_created(principal, note_id, reason=request.reason, total=draft.header["total"])
         return note_id
 
-    return _command(principal, "credit-note", invoice_id, if_match, work)
+    return _command(principal, "credit-note", invoice_id, version, work)
 
 
-def create_credit_note(principal: Principal, invoice_id: str, if_match: str | None, body: Any,
+def create_credit_note(principal: Principal, invoice_id: str, version: int | None, command: "CreditNoteRequest",
                        idempotency_key: str | None = None) -> dict[str, Any]:
     """POST /api/invoices/{id}/credit-note: the new draft credit note. With an ``Idempotency-Key`` a retried
     request creates nothing and gets the first answer."""
     from . import idempotency
     from .invoices import get_invoice
 
-    guard = idempotency.Guard.of(principal, idempotency_key, f"credit-note:{invoice_id}", body)
+    guard = idempotency.Guard.of(principal, idempotency_key, f"credit-note:{invoice_id}",
+                                 command.model_dump(mode="json", exclude_unset=True))
     try:
-        note_id = credit_note(principal, invoice_id, if_match, body, guard=guard)
+        note_id = credit_note(principal, invoice_id, version, command, guard=guard)
     except idempotency.Replayed as replay:
         return replay.response or get_invoice(principal, replay.resource_id)
     return guard.remember(get_invoice(principal, note_id))
@@ -241,13 +245,13 @@ ACTIONS = {"finalize": finalize, "approve": approve, "reject": reject, "send": s
            "pay": pay, "cancel": cancel, "credit-note": credit_note}
 
 
-def run_action(principal: Principal, action: str, invoice_id: str, if_match: str | None,
-               body: Any) -> dict[str, Any]:
+def run_action(principal: Principal, action: str, invoice_id: str, version: int | None,
+               command: Any) -> dict[str, Any]:
     """POST /api/invoices/{id}/{action}: the invoice after the action (for credit-note, the new credit note).
     The jobs the action queued are published once it has committed."""
     from . import jobs
     from .invoices import get_invoice
 
-    result_id = ACTIONS[action](principal, invoice_id, if_match, body)
+    result_id = ACTIONS[action](principal, invoice_id, version, command)
     jobs.publish_due(invoice_id)
     return get_invoice(principal, result_id)

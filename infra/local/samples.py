@@ -53,7 +53,7 @@ def main(argv: list[str] | None = None) -> int:
     from chalicelib.domain.access import Principal
     from chalicelib.domain.billing import Period
     from chalicelib.calculator_schemas import SnapshotRequest
-    from chalicelib.invoice_schemas import LineDelete
+    from chalicelib.invoice_schemas import CreditNoteRequest, LineDelete
     from chalicelib.services import calculator, container, editing, generation, invoices, lifecycle
     from infra.local.run import _has_demo_data
     from infra.local.seed import seed_demo, seed_postgres
@@ -96,8 +96,8 @@ def main(argv: list[str] | None = None) -> int:
         if name == "invoice-hr":
             view = invoices.get_invoice(accountant, invoice_id)
             if not view["corrections"]:
-                note = lifecycle.credit_note(accountant, invoice_id, None,
-                                             {"reason": "Hours on one category disputed by the client"})
+                note = lifecycle.credit_note(accountant, invoice_id, None, CreditNoteRequest(
+                    reason="Hours on one category disputed by the client"))
                 note_view = invoices.get_invoice(accountant, note)
                 version = note_view["version"]
                 for line in note_view["lines"][1:]:  # credit the first line only
