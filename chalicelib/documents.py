@@ -45,6 +45,9 @@ TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
 ASSETS_DIR = TEMPLATES_DIR / "assets"
 CATALOG_DIR = TEMPLATES_DIR / "i18n"
 STYLESHEET = "invoice.css"
+# The id of the inlined shared stylesheet, which the WeasyPrint renderer swaps for its parsed copy
+# (adapters.pdf._Engine): keep page.html's <style id="..."> block exactly "<style id=ID>" + the file + "</style>".
+STYLESHEET_ID = "document-stylesheet"
 
 TEMPLATE_OF_KIND = {"invoice": "invoice.html", "credit_note": "credit_note.html"}
 NBSP = "\u00a0"
@@ -495,9 +498,11 @@ def _stylesheet():
 
 
 def render_template(name: str, **context: Any) -> str:
-    """Any document template with the shared stylesheet inlined."""
+    """Any document template with the shared stylesheet inlined (``<style id="document-stylesheet">``)."""
     context.setdefault("t", translator(context.get("lang", "en")))
-    return _environment().get_template(name).render(stylesheet=_stylesheet(), **context)
+    return _environment().get_template(name).render(stylesheet=_stylesheet(), stylesheet_id=STYLESHEET_ID,
+                                                    **context)
+
 
 
 def invoice_html(view: Mapping[str, Any], seller: Mapping[str, Any] | None,

@@ -101,6 +101,64 @@ def _default_assets() -> Path:
     return ASSETS_DIR
 
 
+class _Engine:
+    """What a warm process keeps between WeasyPrint renders of one assets folder: the URL fetcher, one
+    ``FontConfiguration`` (the @font-face fonts are loaded into it once) and the stylesheet parsed once
+    into a ``weasyprint.CSS``. Parsing the stylesheet and setting up its fonts cost about 40 ms per render
+    when the CSS came inline with every document (bench/pdf_render.py, issue 12). A lock keeps two threads
+    of the local server from sharing the font map at once; a Lambda renders one document at a time."""
+
+    def __init__(self, assets_dir: Path):
+        import threading
+
+        import weasyprint
+        from weasyprint.text.fonts import FontConfiguration
+
+        # documents.py inlines the shared stylesheet as ``<style id="STYLESHEET_ID">``, so the HTML stays
+        # self-contained for the browser preview, Chromium/Gotenberg and the Lambda payload.
+        from ..documents import STYLESHEET, STYLESHEET_ID
+
+        self.base_url = assets_dir.as_uri() + "/"
+        self.fetcher = _assets_only_fetcher(assets_dir)
+        self.font_config = FontConfiguration()
+        css_text = (assets_dir / STYLESHEET).read_text(encoding="utf-8") if (assets_dir / STYLESHEET).is_file() else ""
+        self.inline_block = f'<style id="{STYLESHEET_ID}">{css_text}</style>'
+        self.stylesheets = [weasyprint.CSS(string=css_text, base_url=self.base_url, url_fetcher=self.fetcher,
+                                           font_config=self.font_config)] if css_text else []
+        self.lock = threading.Lock()
+
+    def render(self, html: str) -> bytes:
+        import weasyprint
+
+        # The document's inlined copy of the shared stylesheet is dropped and the parsed one passed instead
+        # (as a user stylesheet: the same rules, and the document's own small <style> blocks still win over
+        # it). A document carrying another stylesheet (a different build) keeps its own: rendered right,
+        # only not faster.
+        if self.stylesheets and self.inline_block in html:
+            html = html.replace(self.inline_block, "", 1)
+        with self.lock:
+            return weasyprint.HTML(string=html, base_url=self.base_url, url_fetcher=self.fetcher).write_pdf(
+                stylesheets=self.stylesheets, font_config=self.font_config)
+
+
+_engines: dict[Path, _Engine] = {}
+
+
+def _assets_only_fetcher(assets_dir: Path) -> Any:
+    from weasyprint.urls import URLFetcher
+
+    class AssetsOnly(URLFetcher):
+        """Anything but a file under the assets folder (http:, data:, ../) is refused; WeasyPrint
+        logs the refusal and renders without that resource."""
+
+        def fetch(self, url: str, headers: Any = None) -> Any:
+            if not _is_file_under(url, assets_dir):
+                raise ValueError(f"resource outside the document assets refused: {url[:80]}")
+            return super().fetch(url, headers)
+
+    return AssetsOnly(allowed_protocols=("file",))
+
+
 class WeasyPrintRenderer:
     name = "weasyprint"
 
@@ -108,31 +166,21 @@ class WeasyPrintRenderer:
         self.assets_dir = (assets_dir or _default_assets()).resolve()
         self._base_url = self.assets_dir.as_uri() + "/"
 
-    def _fetcher(self) -> Any:
-        from weasyprint.urls import URLFetcher
-
-        assets_dir = self.assets_dir
-
-        class AssetsOnly(URLFetcher):
-            """Anything but a file under the assets folder (http:, data:, ../) is refused; WeasyPrint
-            logs the refusal and renders without that resource."""
-
-            def fetch(self, url: str, headers: Any = None) -> Any:
-                if not _is_file_under(url, assets_dir):
-                    raise ValueError(f"resource outside the document assets refused: {url[:80]}")
-                return super().fetch(url, headers)
-
-        return AssetsOnly(allowed_protocols=("file",))
+    def _engine(self) -> _Engine:
+        engine = _engines.get(self.assets_dir)
+        if engine is None:
+            engine = _engines[self.assets_dir] = _Engine(self.assets_dir)
+        return engine
 
     def render(self, html: str) -> bytes:
         try:
-            import weasyprint
+            import weasyprint  # noqa: F401
         except ImportError as exc:  # requirements.txt does not ship it: it needs Pango, i.e. a Lambda layer
             raise PdfConfigurationError(
                 "WeasyPrint is not installed here: add it (and Pango) to the deployment, or set "
                 "PDF_RENDERER=gotenberg") from exc
         try:
-            return weasyprint.HTML(string=html, base_url=self._base_url, url_fetcher=self._fetcher()).write_pdf()
+            return self._engine().render(html)
         except Exception as exc:  # noqa: BLE001 - whatever the engine raised, the caller gets one error type
             raise PdfRenderError(f"WeasyPrint failed: {type(exc).__name__}: {exc}") from exc
 

@@ -62,6 +62,21 @@ def test_weasyprint_embeds_the_shipped_font(three_page_invoice):
     assert fonts and all("InvoiceSans" in name for name in fonts), fonts
 
 
+def test_weasyprint_parses_the_shared_stylesheet_once_and_prints_the_same(three_page_invoice):
+    """A warm process parses invoice.css once (issue 12, speed): the document's inlined copy is exactly that
+    file, so the renderer can drop it, and the pages come out as when the inline copy is parsed each time."""
+    import weasyprint
+
+    html = three_page_invoice[1]
+    engine = pdf.WeasyPrintRenderer()._engine()
+    assert engine.inline_block in html
+    assert pdf.WeasyPrintRenderer()._engine() is engine  # renderers are made per request; the engine is not
+    shipped = pdf.WeasyPrintRenderer().render(html)
+    inline = weasyprint.HTML(string=html, base_url=engine.base_url, url_fetcher=engine.fetcher).write_pdf()
+    assert pdf_pages(shipped) == pdf_pages(inline)
+    assert "Page 1 of" in pdf_pages(shipped)[0]  # the document's own @page label still applies
+
+
 def test_weasyprint_loads_nothing_outside_the_assets(caplog, three_page_invoice, tmp_path):
     secret = tmp_path / "secret.css"
     secret.write_text("body { background: red }")

@@ -75,7 +75,7 @@ def test_settings_api_validates_currency_accounts_and_codes():
 
 
 def text(html: str) -> str:
-    return re.sub(r"[ \t\n]+", " ", re.sub(r"<[^>]+>", " ", html.split("</style>")[1]))
+    return re.sub(r"[ \t\n]+", " ", re.sub(r"<[^>]+>", " ", html.split("</head>", 1)[1]))
 
 
 def test_resident_document_is_russian_with_codes_vat_per_line_and_soum_format():
