@@ -33,7 +33,7 @@ FOOTER = "footer.html"
 # (without string-set), which would print the footer twice; switching them off here keeps one footer on
 # every Chromium version Gotenberg may ship.
 CHROMIUM_PAGE_OVERRIDES = ("<style>@page { @bottom-left { content: none } @bottom-right { content: none } }"
-                           "</style>")
+                           " @page appendix { @top-left { content: none } }</style>")
 _MM_PER_INCH = 25.4
 
 
