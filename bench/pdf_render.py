@@ -2,7 +2,8 @@
 rendering of an earlier commit and against warm headless Chromium over DevTools, all in the same run.
 
 Every variant below is rendered once per round, the rounds in a shuffled order, so that a busy machine
-slows them all alike (interleaved); p50 and min are printed, and the ratios at p50.
+slows them all alike (interleaved); p50 and min of wall time and of this process's CPU time (steadier
+on a shared machine) are printed, and the ratios at p50.
 
 * template step (view → HTML);
 * WeasyPrint as shipped (``WeasyPrintRenderer``: stylesheet parsed once, one ``FontConfiguration``);
@@ -220,6 +221,7 @@ def main() -> None:
         print("Chromium: not installed (apt-get install -y chromium) - comparison skipped")
 
     times: dict[str, list[float]] = {name: [] for name in variants}
+    cpu: dict[str, list[float]] = {name: [] for name in variants}  # this process's CPU time: steadier when shared
     results: dict[str, object] = {}
     try:
         for name, fn in variants.items():  # warm-up: imports, fonts, the first navigation
@@ -228,9 +230,10 @@ def main() -> None:
             order = list(variants)
             random.shuffle(order)
             for name in order:
-                start = time.perf_counter()
+                start, start_cpu = time.perf_counter(), time.process_time()
                 results[name] = variants[name]()
                 times[name].append(time.perf_counter() - start)
+                cpu[name].append(time.process_time() - start_cpu)
     finally:
         if browser is not None:
             browser.close()
@@ -244,10 +247,14 @@ def main() -> None:
         pages = f", {page_count(pdf)} pages, {len(pdf) // 1024} KiB" if pdf else ""
         p50 = statistics.median(values)
         versus = f"  {p50 / shipped:5.2f}x shipped" if pdf and name != "WeasyPrint as shipped" else ""
-        print(f"{name:<44} p50 {p50 * 1000:7.1f} ms  min {min(values) * 1000:7.1f} ms{versus}{pages}")
+        own_cpu = (f"  cpu p50 {statistics.median(cpu[name]) * 1000:6.1f} min {min(cpu[name]) * 1000:6.1f}"
+                   if name != "warm Chromium over CDP" else "  (cpu in the browser)       ")
+        print(f"{name:<44} p50 {p50 * 1000:7.1f} ms  min {min(values) * 1000:7.1f} ms{own_cpu}{versus}{pages}")
     if old_html is not None:
         old = statistics.median(times[f"baseline: {args.baseline} as it rendered"])
-        print(f"ratio shipped / baseline {args.baseline} at p50: {shipped / old:.2f}x")
+        old_cpu = statistics.median(cpu[f"baseline: {args.baseline} as it rendered"])
+        print(f"ratio shipped / baseline {args.baseline} at p50: {shipped / old:.2f}x "
+              f"(cpu {statistics.median(cpu['WeasyPrint as shipped']) / old_cpu:.2f}x)")
     if browser is not None:
         chromium = times["warm Chromium over CDP"]
         ratio = shipped / statistics.median(chromium)
