@@ -84,3 +84,25 @@ def test_a_broken_subtotal_is_caught():
              "Bob", "X-1 1 · Dev 0:10 0:10", "Subtotal: Bob 0:10 0:10", "Total 1:10 1:11"]
     with pytest.raises(AssertionError):
         check_sums(lines, "Subtotal:", "Total")
+
+
+def test_a_page_that_starts_in_the_middle_of_someones_rows_names_them():
+    """People flow on from page to page; a page whose first rows belong to the person before the break says
+    whose in its running header ("<name> (continued)"), and a page that starts with a new person does not."""
+    view = sample_invoice(employees=12, issues=9)
+    pages, _ = appendix(view)
+    continued = 0
+    for page in pages[1:]:
+        lines = [line.strip() for line in page.splitlines() if line.strip()]
+        after_header = lines[next(i for i, line in enumerate(lines) if line.startswith("EMPLOYEE")) + 1]
+        mid_person = bool(FIGURES.search(after_header)) and not after_header.startswith(("Subtotal", "Total"))
+        named = [line for line in lines if line.endswith("(continued)")]
+        if mid_person:
+            continued += 1
+            person = named[0].removesuffix(" (continued)") if named else None
+            # the person named is the one whose subtotal closes the rows at the top of the page
+            subtotal = next(line for line in lines if line.startswith("Subtotal: "))
+            assert person and subtotal.startswith(f"Subtotal: {person} "), (named, subtotal)
+        else:
+            assert not named, named
+    assert continued, "the sample should have a page that starts mid-person"
