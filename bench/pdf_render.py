@@ -6,8 +6,10 @@ slows them all alike (interleaved); p50 and min of wall time and of this process
 on a shared machine) are printed, and the ratios at p50.
 
 * template step (view → HTML);
-* WeasyPrint as shipped (``WeasyPrintRenderer``: stylesheet parsed once, one ``FontConfiguration``);
-* the same HTML with the stylesheet parsed per render (the inline ``<style>``, as before issue 12 finished);
+* WeasyPrint as shipped (``WeasyPrintRenderer``: stylesheet parsed once, one ``FontConfiguration``, the
+  cut-down user-agent stylesheet);
+* the same HTML with the stylesheet parsed per render (the inline ``<style>``, as before issue 12 finished),
+  and with WeasyPrint's full HTML user-agent stylesheet instead of ``templates/weasyprint_ua.css``;
 * baseline: the HTML of commit ``--baseline`` (default ``ff42d7c``: the six-column appendix with the name
   on every row), built in a subprocess on a ``git archive`` of that commit and rendered here the way that
   commit rendered it (stylesheet parsed per render), and the ratio shipped / baseline;
@@ -188,15 +190,17 @@ def main() -> None:
     def per_render(document: str) -> bytes:  # the stylesheet parsed with every document, fonts set up anew
         return weasyprint.HTML(string=document, base_url=engine.base_url, url_fetcher=engine.fetcher).write_pdf()
 
-    def with_option(options: dict) -> bytes:
+    def with_option(options: dict, html_class=None) -> bytes:
         document = html.replace(engine.inline_block, "", 1)
-        return weasyprint.HTML(string=document, base_url=engine.base_url, url_fetcher=engine.fetcher).write_pdf(
+        return (html_class or engine.html_class)(string=document, base_url=engine.base_url,
+                                                 url_fetcher=engine.fetcher).write_pdf(
             stylesheets=engine.stylesheets, font_config=engine.font_config, **options)
 
     variants = {"template (view -> HTML)": lambda: invoice_html(view, SELLER, sheet),
                 "WeasyPrint as shipped": lambda: weasy.render(html)}
     if not args.no_variants:
         variants["stylesheet parsed per render"] = lambda: per_render(html)
+        variants["WeasyPrint's full user-agent stylesheet"] = lambda: with_option({}, weasyprint.HTML)
         for name, options in OPTIONS.items():
             variants[name] = lambda options=options: with_option(options)
         for name, css in FEATURES.items():

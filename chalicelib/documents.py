@@ -49,7 +49,7 @@ CATALOG_DIR = TEMPLATES_DIR / "i18n"
 STYLESHEET = "invoice.css"
 # The id of the inlined shared stylesheet, which the WeasyPrint renderer swaps for its parsed copy
 # (adapters.pdf._Engine): keep page.html's <style id="..."> block exactly "<style id=ID>" + the file + "</style>".
-STYLESHEET_ID = "document-stylesheet"
+STYLESHEET_ID = "document-stylesheet"  # adapters.pdf names it too (the renderer image has no documents.py)
 
 TEMPLATE_OF_KIND = {"invoice": "invoice.html", "credit_note": "credit_note.html"}
 NBSP = "\u00a0"
