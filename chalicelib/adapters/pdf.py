@@ -195,6 +195,12 @@ class WeasyPrintRenderer:
     def _engine(self) -> _Engine:
         engine = _engines.get(self.assets_dir)
         if engine is None:
+            if not _engines:
+                import atexit
+
+                # FontConfiguration.__del__ removes its temporary font files; run it before interpreter
+                # shutdown has torn down the modules it calls (else Python prints an ignored TypeError).
+                atexit.register(_engines.clear)
             engine = _engines[self.assets_dir] = _Engine(self.assets_dir)
         return engine
 
