@@ -26,12 +26,14 @@ Jinja2 and the templates load on first use, not at import: the Lambda routes tha
 from __future__ import annotations
 
 import json
+import re
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Callable, Mapping
 
+from .domain.billing.inputs import FIXED_PRICE
 from .domain.invoice import is_resident, line_vat, payment_account
 from .domain.money import round_money
 from .domain.tax_codes import customer_details as customer_tax_details
@@ -45,6 +47,9 @@ TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
 ASSETS_DIR = TEMPLATES_DIR / "assets"
 CATALOG_DIR = TEMPLATES_DIR / "i18n"
 STYLESHEET = "invoice.css"
+# The id of the inlined shared stylesheet, which the WeasyPrint renderer swaps for its parsed copy
+# (adapters.pdf._Engine): keep page.html's <style id="..."> block exactly "<style id=ID>" + the file + "</style>".
+STYLESHEET_ID = "document-stylesheet"  # adapters.pdf names it too (the renderer image has no documents.py)
 
 TEMPLATE_OF_KIND = {"invoice": "invoice.html", "credit_note": "credit_note.html"}
 NBSP = "\u00a0"
@@ -284,11 +289,7 @@ def _lines(view: Mapping[str, Any], t: Callable[..., str], language: str, reside
     for line, amount, vat in zip(lines, amounts, vats):
         unit = _text(line.get("unit"))
         category = _text(line.get("category"))
-        description = _text(line.get("description")) or category
-        if description == category:
-            description = category_name(language, category)
-        if unit == "month" and retainer:  # a retainer shows hours included, used and overage (documents.md)
-            description = f"{description}. {t('line.retainer', **retainer)}"
+        description = describe_line(line, t, language, retainer if unit == "month" else None)
         if unit == "fixed" and period:  # a fixed-price line names its instalment (documents.md)
             description = t("line.instalment", description=description, period=period)
         coded = line_codes(category, unit, codes, units)  # the same lookup as the e-invoice's
@@ -312,21 +313,80 @@ def _lines(view: Mapping[str, Any], t: Callable[..., str], language: str, reside
     return printed, adjusted
 
 
-def _retainer(view: Mapping[str, Any], language: str) -> dict[str, str] | None:
-    """Included, used and overage hours of a support retainer (SUP): ``included`` is the contract's
-    allowance (``view["retainer_allowance"]``, when known), ``used`` the hours the fee covered
-    (``included_hours.hours`` of the prefill), the overage the hours billed on the hourly lines."""
+# The billing engine's own wording of a line (domain.billing.lines.describe_hourly_line and
+# fixed_price_description, always English): "<category>[ — <m>× rate| — <price> <CUR>/hour| — <m>× <price>
+# <CUR>/hour][ (overage beyond <n> included hours)]" and "Fixed price per contract <number>". A description in
+# exactly that form is printed in the document's language from the catalogue; one an accountant edited is
+# printed as written.
+_ENGINE_QUALIFIER = re.compile(r"^(?: — (?:(?P<multiplier>[\d.]+)× )?(?:rate|(?P<price>[\d.]+) (?P<currency>[A-Z]{3})/hour))?"
+                               r"(?: \(overage beyond (?P<included>[\d.]+) included hours\))?$")
+_ENGINE_FIXED = re.compile(r"^Fixed price per contract (?P<contract>.+)$")
+
+
+def _plain_number(text: str, language: str) -> str:
+    return text.replace(".", ",") if language == "ru" else text
+
+
+def describe_line(line: Mapping[str, Any], t: Callable[..., str], language: str,
+                  retainer: Mapping[str, str] | None = None) -> str:
+    """A line's description in the document's language (documents.md, "Descriptions a client can approve").
+
+    The engine's generated wording is rebuilt from its parts through the catalogue (``line.*`` keys, the
+    category through ``category.<name>``); a description someone typed is kept. A retainer line (``unit`` month)
+    adds the hours included, used and the overage (``retainer``, see :func:`_retainer`)."""
+    category = _text(line.get("category"))
+    description = _text(line.get("description")) or category
+    name = category_name(language, category)
+    fixed = _ENGINE_FIXED.match(description) if category == FIXED_PRICE else None
+    if fixed:
+        description = t("line.fixed_price", name=name, contract=fixed["contract"])
+    elif category and description.startswith(category):
+        match = _ENGINE_QUALIFIER.match(description[len(category):])
+        if match:
+            parts = [name]
+            if match["multiplier"] and match["price"]:
+                parts.append(t("line.multiplied_price", multiplier=_plain_number(match["multiplier"], language),
+                               price=format_money(match["price"], language), currency=match["currency"]))
+            elif match["multiplier"]:
+                parts.append(t("line.multiplied", multiplier=_plain_number(match["multiplier"], language)))
+            elif match["price"]:
+                parts.append(t("line.price", price=format_money(match["price"], language), currency=match["currency"]))
+            description = " — ".join(parts)
+            if match["included"]:
+                description = t("line.overage", description=description,
+                                included=_plain_number(match["included"], language))
+    if retainer:
+        key = "line.retainer_overage" if retainer["has_overage"] else "line.retainer"
+        description = t(key, description=description, **retainer)
+    return description
+
+
+def _retainer(view: Mapping[str, Any], language: str) -> dict[str, Any] | None:
+    """Included, used and overage hours of a support retainer (SUP), documents.md "a retainer shows hours
+    included, used, and overage": ``included`` is the contract's allowance (``view["retainer_allowance"]``,
+    a dash when unknown), the overage the hours billed on the hourly lines (``hours.billed``), and ``used`` the
+    hours the fee covered (``included_hours.hours`` of the prefill) plus that overage."""
     covered = view.get("included_hours") or {}
     hours = view.get("hours") or {}
     if view.get("deal_type") != "SUP" or not isinstance(covered, Mapping):
         return None
-    used = _decimal(covered.get("hours"))
-    overage = _decimal(hours.get("billed")) if isinstance(hours, Mapping) else None
-    if used is None:
+    within = _decimal(covered.get("hours"))
+    overage = (_decimal(hours.get("billed")) if isinstance(hours, Mapping) else None) or Decimal(0)
+    if within is None:
         return None
     allowance = _decimal(view.get("retainer_allowance"))
     return {"included": format_money(allowance, language) if allowance is not None else "—",
-            "used": format_money(used, language), "overage": format_money(overage or 0, language)}
+            "used": format_money(within + overage, language), "overage": format_money(overage, language),
+            "period": format_period(view.get("period"), language), "has_overage": overage > 0}
+
+
+def payment_terms(text: Any, t: Callable[..., str]) -> str:
+    """The invoice's payment terms in the document's language: the wording the prefill writes
+    ("Payment within N days of the invoice date", services.invoices) through ``payment.terms``; terms
+    an accountant typed are printed as written."""
+    terms = _text(text).rstrip(".")
+    match = re.fullmatch(r"Payment within (\d+) days of the invoice date", terms)
+    return t("payment.terms", days=match[1]) if match else terms
 
 
 def _timesheet(sheet: Mapping[str, Any] | None, t: Callable[..., str], language: str,
@@ -440,7 +500,7 @@ def invoice_context(view: Mapping[str, Any], seller: Mapping[str, Any] | None,
             "contract_date": contract_date,
             "contract": t("contract_ref", number=contract_number, date=contract_date) if contract_number else "",
             "currency": currency,
-            "payment_terms": "" if credit_note else _text(view.get("payment_terms")).rstrip("."),
+            "payment_terms": "" if credit_note else payment_terms(view.get("payment_terms"), t),
             "notes": _text(view.get("notes")),
         },
         "seller": seller_ctx,
@@ -495,9 +555,11 @@ def _stylesheet():
 
 
 def render_template(name: str, **context: Any) -> str:
-    """Any document template with the shared stylesheet inlined."""
+    """Any document template with the shared stylesheet inlined (``<style id="document-stylesheet">``)."""
     context.setdefault("t", translator(context.get("lang", "en")))
-    return _environment().get_template(name).render(stylesheet=_stylesheet(), **context)
+    return _environment().get_template(name).render(stylesheet=_stylesheet(), stylesheet_id=STYLESHEET_ID,
+                                                    **context)
+
 
 
 def invoice_html(view: Mapping[str, Any], seller: Mapping[str, Any] | None,

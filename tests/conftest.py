@@ -137,7 +137,7 @@ DOCUMENT_SETTINGS = {
                                       "EUR": {"account": "20208978505123456001"}}},
     "mxik_codes": {category: {"code": "10305001001000000", "name": "IT services (test code)"}
                    for category in ("Development", "Bug fixing", "Incident response", "Support requests",
-                                    "Consulting", "Other work", "Support retainer", "Fixed price", "Manual")},
+                                    "Consulting", "Software development services", "Support retainer", "Fixed price", "Manual")},
     "unit_codes": {unit: {"code": "1", "name": unit} for unit in ("hour", "month", "fixed")},
 }
 

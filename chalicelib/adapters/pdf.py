@@ -33,7 +33,7 @@ FOOTER = "footer.html"
 # (without string-set), which would print the footer twice; switching them off here keeps one footer on
 # every Chromium version Gotenberg may ship.
 CHROMIUM_PAGE_OVERRIDES = ("<style>@page { @bottom-left { content: none } @bottom-right { content: none } }"
-                           "</style>")
+                           " @page appendix { @top-left { content: none } }</style>")
 _MM_PER_INCH = 25.4
 
 
@@ -101,6 +101,90 @@ def _default_assets() -> Path:
     return ASSETS_DIR
 
 
+# documents.py inlines the shared stylesheet as ``<style id="document-stylesheet">`` (documents.STYLESHEET_ID),
+# so the HTML stays self-contained for the browser preview, Chromium/Gotenberg and the Lambda payload. Named
+# here again rather than imported: the renderer function's image (infra/renderer/Dockerfile) has this module
+# but not documents.py; tests/integration/test_pdf_renderers.py checks the two agree.
+STYLESHEET = "invoice.css"
+STYLESHEET_ID = "document-stylesheet"
+
+
+class _Engine:
+    """What a warm process keeps between WeasyPrint renders of one assets folder: the URL fetcher, one
+    ``FontConfiguration`` (the @font-face fonts are loaded into it once) and the stylesheet parsed once
+    into a ``weasyprint.CSS``, and the cut-down user-agent stylesheet (``USER_AGENT_STYLESHEET``). Parsing the
+    stylesheet and setting up its fonts cost about 40 ms per render when the CSS came inline with every
+    document (bench/pdf_render.py, issue 12). A lock keeps two threads
+    of the local server from sharing the font map at once; a Lambda renders one document at a time."""
+
+    def __init__(self, assets_dir: Path):
+        import threading
+
+        import weasyprint
+        from weasyprint.text.fonts import FontConfiguration
+
+        self.base_url = assets_dir.as_uri() + "/"
+        self.fetcher = _assets_only_fetcher(assets_dir)
+        self.font_config = FontConfiguration()
+        css_text = (assets_dir / STYLESHEET).read_text(encoding="utf-8") if (assets_dir / STYLESHEET).is_file() else ""
+        self.inline_block = f'<style id="{STYLESHEET_ID}">{css_text}</style>'
+        self.stylesheets = [weasyprint.CSS(string=css_text, base_url=self.base_url, url_fetcher=self.fetcher,
+                                           font_config=self.font_config)] if css_text else []
+        self.html_class = _document_html_class(assets_dir.parent / USER_AGENT_STYLESHEET)
+        self.lock = threading.Lock()
+
+    def render(self, html: str) -> bytes:
+        # The document's inlined copy of the shared stylesheet is dropped and the parsed one passed instead
+        # (as a user stylesheet: the same rules, and the document's own small <style> blocks still win over
+        # it). A document carrying another stylesheet (a different build) keeps its own: rendered right,
+        # only not faster.
+        if self.stylesheets and self.inline_block in html:
+            html = html.replace(self.inline_block, "", 1)
+        with self.lock:
+            return self.html_class(string=html, base_url=self.base_url, url_fetcher=self.fetcher).write_pdf(
+                stylesheets=self.stylesheets, font_config=self.font_config)
+
+
+_engines: dict[Path, _Engine] = {}
+
+# WeasyPrint's HTML user-agent stylesheet cut down to the elements the documents use (templates/weasyprint_ua.css,
+# beside the assets folder, never sent to Gotenberg): its form, list, attribute and ::marker rules are matched
+# against every element. tests/integration/test_pdf_renderers.py checks the pages come out the same as with
+# WeasyPrint's own stylesheet, so a WeasyPrint upgrade that changes its defaults fails a test, not a document.
+USER_AGENT_STYLESHEET = "weasyprint_ua.css"
+
+
+def _document_html_class(ua_path: Path) -> Any:
+    """``weasyprint.HTML`` with the cut-down user-agent stylesheet, or as it is when that file is missing or
+    this WeasyPrint has no ``_ua_stylesheets`` hook (an internal method, present in WeasyPrint 53 to 70)."""
+    import weasyprint
+
+    if not ua_path.is_file() or not callable(getattr(weasyprint.HTML, "_ua_stylesheets", None)):
+        return weasyprint.HTML
+    sheets = [weasyprint.CSS(string=ua_path.read_text(encoding="utf-8"))]
+
+    class DocumentHTML(weasyprint.HTML):
+        def _ua_stylesheets(self, forms: bool = False) -> list[Any]:
+            return sheets
+
+    return DocumentHTML
+
+
+def _assets_only_fetcher(assets_dir: Path) -> Any:
+    from weasyprint.urls import URLFetcher
+
+    class AssetsOnly(URLFetcher):
+        """Anything but a file under the assets folder (http:, data:, ../) is refused; WeasyPrint
+        logs the refusal and renders without that resource."""
+
+        def fetch(self, url: str, headers: Any = None) -> Any:
+            if not _is_file_under(url, assets_dir):
+                raise ValueError(f"resource outside the document assets refused: {url[:80]}")
+            return super().fetch(url, headers)
+
+    return AssetsOnly(allowed_protocols=("file",))
+
+
 class WeasyPrintRenderer:
     name = "weasyprint"
 
@@ -108,31 +192,27 @@ class WeasyPrintRenderer:
         self.assets_dir = (assets_dir or _default_assets()).resolve()
         self._base_url = self.assets_dir.as_uri() + "/"
 
-    def _fetcher(self) -> Any:
-        from weasyprint.urls import URLFetcher
+    def _engine(self) -> _Engine:
+        engine = _engines.get(self.assets_dir)
+        if engine is None:
+            if not _engines:
+                import atexit
 
-        assets_dir = self.assets_dir
-
-        class AssetsOnly(URLFetcher):
-            """Anything but a file under the assets folder (http:, data:, ../) is refused; WeasyPrint
-            logs the refusal and renders without that resource."""
-
-            def fetch(self, url: str, headers: Any = None) -> Any:
-                if not _is_file_under(url, assets_dir):
-                    raise ValueError(f"resource outside the document assets refused: {url[:80]}")
-                return super().fetch(url, headers)
-
-        return AssetsOnly(allowed_protocols=("file",))
+                # FontConfiguration.__del__ removes its temporary font files; run it before interpreter
+                # shutdown has torn down the modules it calls (else Python prints an ignored TypeError).
+                atexit.register(_engines.clear)
+            engine = _engines[self.assets_dir] = _Engine(self.assets_dir)
+        return engine
 
     def render(self, html: str) -> bytes:
         try:
-            import weasyprint
+            import weasyprint  # noqa: F401
         except ImportError as exc:  # requirements.txt does not ship it: it needs Pango, i.e. a Lambda layer
             raise PdfConfigurationError(
                 "WeasyPrint is not installed here: add it (and Pango) to the deployment, or set "
                 "PDF_RENDERER=gotenberg") from exc
         try:
-            return weasyprint.HTML(string=html, base_url=self._base_url, url_fetcher=self._fetcher()).write_pdf()
+            return self._engine().render(html)
         except Exception as exc:  # noqa: BLE001 - whatever the engine raised, the caller gets one error type
             raise PdfRenderError(f"WeasyPrint failed: {type(exc).__name__}: {exc}") from exc
 

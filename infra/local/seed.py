@@ -1339,7 +1339,7 @@ _MXIK_SUPPORT = {"code": "10202001001000000",
                  "name": "Услуги по сопровождению и технической поддержке программного обеспечения"}
 _MXIK_CONSULTING = {"code": "10203001001000000", "name": "Консультационные услуги в области информационных технологий"}
 MXIK_CODES = {
-    "Development": _MXIK_DEV, "Fixed price": _MXIK_DEV, "Other work": _MXIK_DEV,
+    "Development": _MXIK_DEV, "Fixed price": _MXIK_DEV, "Software development services": _MXIK_DEV,
     "Bug fixing": _MXIK_SUPPORT, "Incident response": _MXIK_SUPPORT, "Support requests": _MXIK_SUPPORT,
     "Support retainer": _MXIK_SUPPORT, "Consulting": _MXIK_CONSULTING,
 }

@@ -169,3 +169,28 @@ def test_000011_renames_existing_rows_and_its_down_restores_them(empty_db):
     with psycopg.connect(empty_db, autocommit=True) as conn:  # the audit table is append-only again
         with pytest.raises(psycopg.errors.InsufficientPrivilege):
             conn.execute("UPDATE invoicing.invoice_events SET event_type = 'x'")
+
+
+def test_000015_carries_the_codes_of_other_work_over_to_the_specific_default_category(empty_db):
+    """Issue 12: the default category is no longer "Other work"; codes the accountant set for it move over
+    (and back on down), codes set for the new name already are left alone."""
+    import json
+
+    migrate_up(empty_db, target="000014")
+    code = {"code": "10201001001000000", "name": "Услуги по разработке программного обеспечения"}
+    with psycopg.connect(empty_db) as conn:
+        conn.execute("INSERT INTO invoicing.app_settings (key, value) VALUES ('mxik_codes', %s), ('unit_codes', %s)",
+                     (json.dumps({"Other work": code, "Development": code}),
+                      json.dumps({"Other work": {"code": "1"}, "Software development services": {"code": "2"}})))
+    migrate_up(empty_db, target="000015")
+
+    def values():
+        with psycopg.connect(empty_db) as conn:
+            return dict(conn.execute("SELECT key, value FROM invoicing.app_settings "
+                                     "WHERE key IN ('mxik_codes', 'unit_codes')").fetchall())
+
+    after = values()
+    assert after["mxik_codes"] == {"Software development services": code, "Development": code}
+    assert after["unit_codes"] == {"Other work": {"code": "1"}, "Software development services": {"code": "2"}}
+    migrate_down(empty_db, target="000014")
+    assert values()["mxik_codes"] == {"Other work": code, "Development": code}

@@ -62,6 +62,56 @@ def test_weasyprint_embeds_the_shipped_font(three_page_invoice):
     assert fonts and all("InvoiceSans" in name for name in fonts), fonts
 
 
+def test_weasyprint_parses_the_shared_stylesheet_once_and_prints_the_same(three_page_invoice):
+    """A warm process parses invoice.css once (issue 12, speed): the document's inlined copy is exactly that
+    file, so the renderer can drop it, and the pages come out as when the inline copy is parsed each time."""
+    import weasyprint
+
+    html = three_page_invoice[1]
+    engine = pdf.WeasyPrintRenderer()._engine()
+    assert engine.inline_block in html
+    assert pdf.WeasyPrintRenderer()._engine() is engine  # renderers are made per request; the engine is not
+    shipped = pdf.WeasyPrintRenderer().render(html)
+    inline = weasyprint.HTML(string=html, base_url=engine.base_url, url_fetcher=engine.fetcher).write_pdf()
+    assert pdf_pages(shipped) == pdf_pages(inline)
+    assert "Page 1 of" in pdf_pages(shipped)[0]  # the document's own @page label still applies
+
+
+def _contents(data: bytes) -> list[bytes]:
+    return [page.get_contents().get_data() for page in pypdf.PdfReader(io.BytesIO(data)).pages]
+
+
+def test_the_cut_down_user_agent_stylesheet_draws_the_same_pages(three_page_invoice):
+    """templates/weasyprint_ua.css keeps only the user-agent rules our elements use (issue 12, speed): every
+    page of every kind of document is drawn exactly as with WeasyPrint's own stylesheet (the same content
+    streams), so a rule we need and dropped, or a WeasyPrint upgrade that changes its defaults, fails here."""
+    import weasyprint
+
+    from chalicelib.documents import quote_html
+    from infra.local.seed import MXIK_CODES, UNIT_CODES
+    from tests.fixtures_documents import CUSTOMER
+
+    engine = pdf.WeasyPrintRenderer()._engine()
+    assert engine.html_class is not weasyprint.HTML  # the cut-down stylesheet is in use
+    resident = sample_invoice(currency="UZS")
+    resident["customer"] = {**CUSTOMER, "country": "UZ"}
+    credit = sample_invoice(kind="credit_note", lines=2)
+    snapshot = {"quote_number": "Q-2026-0001", "currency": "USD", "inputs": {"vat_rate": "0", "overhead_pct": "15"},
+                "results": {"by_role": [{"role": "Developer", "hours": "10", "cost": "200", "revenue": "550",
+                                         "margin": "350"}], "hours": "10", "revenue": "550", "total": "550",
+                            "vat": "0", "cost": "200", "margin": "350", "margin_pct": "63.6"}}
+    documents = [three_page_invoice[1],
+                 invoice_html(resident, SELLER, timesheet(resident["lines"]),
+                              {"mxik_codes": MXIK_CODES, "unit_codes": UNIT_CODES}),
+                 invoice_html(credit, SELLER, None),
+                 quote_html(snapshot, SELLER, internal=True, customer=CUSTOMER)]
+    for html in documents:
+        stripped = html.replace(engine.inline_block, "", 1)
+        default = weasyprint.HTML(string=stripped, base_url=engine.base_url, url_fetcher=engine.fetcher).write_pdf(
+            stylesheets=engine.stylesheets, font_config=engine.font_config)
+        assert _contents(engine.render(html)) == _contents(default)
+
+
 def test_weasyprint_loads_nothing_outside_the_assets(caplog, three_page_invoice, tmp_path):
     secret = tmp_path / "secret.css"
     secret.write_text("body { background: red }")

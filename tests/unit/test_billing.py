@@ -344,10 +344,10 @@ def test_billed_minutes_refuses_impossible_inputs(args):
     ("Task", "Development"),
     ("Story", "Development"),
     ("Consulting", "Consulting"),
-    ("Epic", "Other work"),
-    ("bug", "Other work"),
-    (None, "Other work"),
-    ("Unknown", "Other work"),
+    ("Epic", "Software development services"),
+    ("bug", "Software development services"),
+    (None, "Software development services"),
+    ("Unknown", "Software development services"),
 ])
 def test_shipped_category_map(issue_type, category):
     assert billing.category_for(issue_type, BillingSettings().category_map) == category
@@ -355,7 +355,7 @@ def test_shipped_category_map(issue_type, category):
 
 def test_custom_category_map_can_name_unknown_issues():
     assert billing.category_for(None, {"Unknown": "Unclassified"}) == "Unclassified"
-    assert billing.category_for("Task", {"Unknown": "Unclassified"}) == "Other work"
+    assert billing.category_for("Task", {"Unknown": "Unclassified"}) == "Software development services"
 
 
 # ---------------------------------------------------------------------------------------------- settings

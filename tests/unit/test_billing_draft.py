@@ -82,18 +82,18 @@ def test_lines_group_by_category_rate_and_multiplier_and_sort_by_category_multip
         (4, "Development", "1.50", "hour", "50.00", "75.00"),      # wl 2 + 3: 90 min
         (5, "Development", "1.00", "hour", "80.00", "80.00"),      # wl 9: 1x before 1.5x although 80 > 50
         (6, "Development", "2.00", "hour", "75.00", "150.00"),     # wl 4: 120 min at 50 x 1.5
-        (7, "Other work", "0.42", "hour", "50.00", "21.00"),       # wl 6 + 7: 25 min = 0.4166 h
+        (7, "Software development services", "0.42", "hour", "50.00", "21.00"),       # wl 6 + 7: 25 min = 0.4166 h
     ]
     assert [l.worklog_ids for l in result.lines] == [(1,), (8,), (5,), (2, 3), (9,), (4,), (6, 7)]
     assert [l.description for l in result.lines] == [
         "Bug fixing", "Bug fixing — 80.00 USD/hour", "Consulting — 80.00 USD/hour", "Development",
-        "Development — 80.00 USD/hour", "Development — 1.5× rate", "Other work",
+        "Development — 80.00 USD/hour", "Development — 1.5× rate", "Software development services",
     ]
     assert [(l.rate, l.multiplier) for l in result.lines][5] == (D("50.00"), D("1.5"))
     # 50 + 40 + 60 + 75 + 80 + 150 + 21 = 476.00; VAT 12 % = 57.12
     assert totals(result) == ("476.00", "57.12", "533.12")
-    assert "1 worklog on issues missing from Jira: typed 'Unknown', category 'Other work'." in result.warnings
-    assert "Issue types with no category, billed as 'Other work': Epic." in result.warnings
+    assert "1 worklog on issues missing from Jira: typed 'Unknown', category 'Software development services'." in result.warnings
+    assert "Issue types with no category, billed as 'Software development services': Epic." in result.warnings
 
 
 def test_equal_rates_written_differently_share_a_line():

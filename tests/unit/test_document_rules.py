@@ -75,7 +75,7 @@ def test_settings_api_validates_currency_accounts_and_codes():
 
 
 def text(html: str) -> str:
-    return re.sub(r"[ \t\n]+", " ", re.sub(r"<[^>]+>", " ", html.split("</style>")[1]))
+    return re.sub(r"[ \t\n]+", " ", re.sub(r"<[^>]+>", " ", html.split("</head>", 1)[1]))
 
 
 def test_resident_document_is_russian_with_codes_vat_per_line_and_soum_format():
@@ -97,3 +97,71 @@ def test_resident_document_is_russian_with_codes_vat_per_line_and_soum_format():
     assert f"1{nb}770,00" in format_money(D("1770.00"), "ru") and format_period("2026-10", "ru") == "октябрь 2026 г."
     for english in ("Invoice", "Amount in words", "Subtotal", "US dollars"):
         assert english not in page, english
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Line wording in the document's language (issue 12): the engine's English descriptions, the retainer, terms
+
+
+def _ru():
+    from chalicelib.documents import translator
+
+    return translator("ru")
+
+
+@pytest.mark.parametrize("rate, multiplier, included, expected", [
+    (D("60.00"), D("1"), None, "Исправление ошибок"),
+    (D("60.00"), D("1.5"), None, "Исправление ошибок — ставка × 1,5"),
+    (D("75.00"), D("1"), None, "Исправление ошибок — 75,00 USD/час"),
+    (D("75.00"), D("2"), None, "Исправление ошибок — 75,00 USD/час × 2"),
+    (D("60.00"), D("1"), D("12.5"), "Исправление ошибок (сверх 12,5 ч, включённых в абонентскую плату)"),
+])
+def test_the_engines_line_wording_prints_in_russian(rate, multiplier, included, expected):
+    """Descriptions made by the billing engine itself (its function, not a copy of its format) come out in
+    Russian on a resident document; nothing English is left."""
+    from chalicelib.documents import describe_line
+    from chalicelib.domain.billing import describe_hourly_line
+
+    english = describe_hourly_line("Bug fixing", rate, multiplier, default_rate=D("60.00"), currency="USD",
+                                   included_hours=included)
+    printed = describe_line({"category": "Bug fixing", "description": english}, _ru(), "ru")
+    assert printed == expected
+    assert not re.search(r"[A-Za-z]{3,}", printed.replace("USD", "")), printed
+
+
+def test_a_description_someone_typed_is_printed_as_written_and_fixed_price_names_the_contract():
+    from chalicelib.documents import describe_line
+    from chalicelib.domain.billing import OTHER_WORK
+
+    typed = "Bug fixing of the billing module, as agreed on 3 October"
+    assert describe_line({"category": "Bug fixing", "description": typed}, _ru(), "ru") == typed
+    assert describe_line({"category": "Fixed price", "description": "Fixed price per contract PRX-C-2022/015"},
+                         _ru(), "ru") == "Работы по фиксированной цене по договору № PRX-C-2022/015"
+    default = describe_line({"category": OTHER_WORK, "description": OTHER_WORK}, _ru(), "ru")
+    assert default == "Услуги по разработке программного обеспечения"
+
+
+@pytest.mark.parametrize("billed, expected", [
+    (D("0"), "Абонентское обслуживание за октябрь 2026 г.: включено 12,50 ч, использовано 10,42 ч, сверх лимита — нет"),
+    (D("3.50"), "Абонентское обслуживание за октябрь 2026 г.: включено 12,50 ч, использовано 16,00 ч, "
+                "сверх лимита 3,50 ч — в почасовых строках"),
+])
+def test_a_retainer_line_shows_included_used_and_overage_hours(billed, expected):
+    """documents.md: "a retainer shows hours included, used, and overage" — used is what the fee covered
+    plus the overage billed on the hourly lines."""
+    view = sample_invoice(currency="UZS", lines=1)
+    covered = D("10.42") if not billed else D("12.50")
+    view.update(deal_type="SUP", customer=RESIDENT, retainer_allowance=D("12.50"),
+                included_hours={"count": 9, "hours": covered}, hours={"billed": billed})
+    view["lines"] = [{**view["lines"][0], "category": "Support retainer", "description": "Support retainer",
+                      "unit": "month", "trace": []}]
+    html = invoice_html(view, SELLER, None, {"mxik_codes": MXIK_CODES, "unit_codes": UNIT_CODES})
+    assert expected in text(html).replace("\u00a0", " ")
+
+
+def test_payment_terms_written_by_the_prefill_print_in_the_documents_language():
+    from chalicelib.documents import payment_terms
+
+    assert payment_terms("Payment within 10 days of the invoice date", _ru()) == \
+        "Оплата в течение 10 дней с даты счёта-фактуры"
+    assert payment_terms("50 % in advance.", _ru()) == "50 % in advance"

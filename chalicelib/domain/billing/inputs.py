@@ -19,7 +19,10 @@ CLASSIFICATIONS = (BILLABLE, INTERNAL, OVERHEAD)
 UNIT_HOUR, UNIT_MONTH, UNIT_FIXED = "hour", "month", "fixed"
 
 UNKNOWN_ISSUE_TYPE = "Unknown"
-OTHER_WORK = "Other work"
+# What an issue type the category map does not name is billed as: a description a client can approve, never a
+# bare "Other work" (documents.md, "Every invoice"); printed in the document's language through the catalogue
+# key "category.<name>" (templates/i18n). Migration 000015 renames the old key in mxik_codes/unit_codes.
+OTHER_WORK = "Software development services"
 RETAINER = "Support retainer"
 FIXED_PRICE = "Fixed price"
 

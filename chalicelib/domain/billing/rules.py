@@ -169,7 +169,7 @@ def billed_minutes(seconds: int, rounding_increment_minutes: int = 1, min_billab
 
 
 def category_for(issue_type: str | None, category_map: Mapping[str, str]) -> str:
-    """Rule 7: a missing issue is ``Unknown``; anything the map does not name is ``Other work``."""
+    """Rule 7: a missing issue is ``Unknown``; anything the map does not name gets the default category (``inputs.OTHER_WORK``)."""
     return category_map.get(issue_type if issue_type is not None else UNKNOWN_ISSUE_TYPE, OTHER_WORK)
 
 
