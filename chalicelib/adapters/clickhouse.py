@@ -13,7 +13,8 @@ from typing import Any, Iterable, Sequence
 from urllib.parse import urlparse
 
 from ..domain.billing import PROCESSING_ORDER, WorklogFact
-from ..domain.billing.engine import FEE, FIRST_LINE, PRICED, TRACE_COLUMNS, BucketTotals, PrefillPlan
+from ..domain.billing.engine import FEE, FIRST_LINE, PRICED, BucketTotals, PrefillPlan
+from ..domain.billing.lines import TRACE_DICTIONARY_COLUMNS, TRACE_PLAIN_COLUMNS
 from ..domain.cdm import Application, Contact, Customer
 from ..domain.errors import Unavailable
 
@@ -121,43 +122,30 @@ class ClickHouseReader:
             raise RuntimeError(f"worklog facts query returns {names}, expected {WORKLOG_FACT_COLUMNS}")
         return [WorklogFact(*row) for row in rows]
 
-    def worklog_totals(self, plan: PrefillPlan, first_day: date, last_day: date) -> dict[int, BucketTotals]:
+    def worklog_totals(self, plan: PrefillPlan, first_day: date, last_day: date, *,
+                       with_trace: bool = False) -> dict[int, BucketTotals]:
         """The live worklogs of the plan's projects in the period (as :meth:`worklog_facts` finds them),
-        priced by the plan and totalled per bucket in ClickHouse."""
-        return self.engine_totals([plan], first_day, last_day)[0]
+        priced by the plan and totalled per bucket in ClickHouse; ``with_trace``, each invoice line's
+        stored trace too (``BucketTotals.trace``)."""
+        return self.engine_totals([plan], first_day, last_day, with_trace=with_trace)[0]
 
-    def worklog_trace(self, plan: PrefillPlan, first_day: date, last_day: date) -> list[tuple[Any, ...]]:
-        """The portions behind the invoice's lines, priced by the same query chain as :meth:`worklog_totals`,
-        one row per portion in processing order, columns as ``TRACE_COLUMNS`` names them."""
-        return self.engine_trace([plan], first_day, last_day)[0]
-
-    def engine_totals(self, plans: Sequence[PrefillPlan], first_day: date,
-                      last_day: date) -> list[dict[int, BucketTotals]]:
+    def engine_totals(self, plans: Sequence[PrefillPlan], first_day: date, last_day: date, *,
+                      with_trace: bool = False) -> list[dict[int, BucketTotals]]:
         """:meth:`worklog_totals` for several applications of one period in one query (monthly generation:
-        the month's worklogs are read once per batch, not once per application), one result per plan."""
+        the month's worklogs are read once for all of them, not once per application), one result per plan."""
         if not plans:
             return []
-        sql, parameters = _engine_query(plans, first_day, last_day, WORKLOG_TOTALS_SQL, WORKLOG_TOTALS_CAPPED_SQL)
-        _, rows = self.query_rows(sql, parameters, settings=_TOTALS_SETTINGS)
+        if with_trace:
+            sql, parameters = _engine_query(plans, first_day, last_day, WORKLOG_TOTALS_TRACED_SQL,
+                                            WORKLOG_TOTALS_TRACED_CAPPED_SQL)
+            parameters = {**parameters, "fee": FEE, "first_line": FIRST_LINE}
+        else:
+            sql, parameters = _engine_query(plans, first_day, last_day, WORKLOG_TOTALS_SQL, WORKLOG_TOTALS_CAPPED_SQL)
+        _, rows = self.query_rows(sql, parameters, settings=_TRACE_SETTINGS if with_trace else _TOTALS_SETTINGS)
         results: list[dict[int, BucketTotals]] = [{} for _ in plans]
-        for app, bucket, worklogs, seconds, minutes, ids, zero_time, missing_issue, unmapped_types, latest in rows:
+        for app, bucket, worklogs, seconds, minutes, ids, zero_time, missing_issue, unmapped_types, latest, *trace in rows:
             results[app - 1][bucket] = BucketTotals(worklogs, seconds, minutes, tuple(ids), zero_time, missing_issue,
-                                                    tuple(unmapped_types), latest)
-        return results
-
-    def engine_trace(self, plans: Sequence[PrefillPlan], first_day: date,
-                     last_day: date) -> list[list[tuple[Any, ...]]]:
-        """:meth:`worklog_trace` for several applications of one period in one query, one list per plan."""
-        if not plans:
-            return []
-        sql, parameters = _engine_query(plans, first_day, last_day, WORKLOG_TRACE_SQL, WORKLOG_TRACE_CAPPED_SQL)
-        names, rows = self.query_rows(sql, {**parameters, "fee": FEE, "first_line": FIRST_LINE},
-                                      settings=_TOTALS_SETTINGS)
-        if rows and names[1:] != TRACE_COLUMNS:  # the query and the domain drifted apart
-            raise RuntimeError(f"worklog trace query returns {names}, expected ('app', *{TRACE_COLUMNS})")
-        results: list[list[tuple[Any, ...]]] = [[] for _ in plans]
-        for row in rows:
-            results[row[0] - 1].append(row[1:])
+                                                    tuple(unmapped_types), latest, trace[0] or None if trace else None)
         return results
 
     def contacts(self, customer_key: str) -> list[Contact]:
@@ -296,27 +284,66 @@ parts AS (
          toUInt64(minutes - take))] AS part
     WHERE bucket != 0
 )"""
-_WORKLOG_TOTALS_SQL = _PRICED_PARTS + """
-SELECT app, bucket, count() AS worklogs, sum(part_seconds) AS bucket_seconds, sum(part_minutes) AS bucket_minutes,
+_TOTALS_COLUMNS = """app, bucket, count() AS worklogs, sum(part_seconds) AS bucket_seconds,
+       sum(part_minutes) AS bucket_minutes,
        arrayMap(x -> x.2, arraySort(groupArrayIf(({order}), bucket != {priced:UInt8}))) AS worklog_ids,
        countIf(seconds = 0) AS zero_time, countIf(issue_type IS NULL) AS missing_issue,
        groupUniqArrayIf(assumeNotNull(issue_type), issue_type IS NOT NULL
                         AND NOT has({mapped_issue_types:Array(Array(String))}[app], assumeNotNull(issue_type))) AS unmapped_types,
-       max(updated_at) AS latest
+       max(updated_at) AS latest"""
+_WORKLOG_TOTALS_SQL = _PRICED_PARTS + f"""
+SELECT {_TOTALS_COLUMNS}
 FROM parts
 GROUP BY app, bucket
 ORDER BY app, bucket
 """
-# The trace: the portions on the invoice's lines (the fee line and the hourly lines), in processing order.
-_WORKLOG_TRACE_SQL = _PRICED_PARTS + """
-SELECT app, bucket, worklog_id, toLowCardinality(issue_key) AS issue_key,
-       toLowCardinality(author_name) AS author_name, work_date, part_seconds, part_minutes,
-       minutes AS worklog_minutes, class - {class_offset:Array(UInt32)}[app] AS class
-FROM parts
-WHERE bucket = {fee:UInt8} OR bucket >= {first_line:UInt8}
-ORDER BY app, {order}, bucket
+
+
+def _dictionary(array: str) -> str:
+    """A stored trace's dictionary column (billing.lines): distinct values in order of first use, and each
+    entry's 0-based index into them."""
+    return (f"tuple(arrayFilter((x, n) -> n = 1, {array}, arrayEnumerateUniq({array})), "
+            f"arrayMap(d -> toUInt32(d - 1), arrayEnumerateDense({array})))")
+
+
+# The same totals with, for the buckets that are invoice lines (the fee line and the hourly lines), the
+# portions behind the line as its stored trace: the JSON object of columns billing.lines describes, in
+# processing order, written here so that no entry becomes a Python object on the way to PostgreSQL (the
+# saved draft and monthly generation's path). The trace is an aggregate of the very group its line's
+# totals are, so the two cannot disagree. e.1 is the processing order, which the entries are sorted by.
+_TRACE_TYPE = ("Tuple(" + ", ".join(
+    [f"{name} Array(UInt64)" for name in TRACE_PLAIN_COLUMNS]
+    + [f"{name} Tuple(values Array({kind}), index Array(UInt32))"
+       for name, kind in zip(TRACE_DICTIONARY_COLUMNS, ("String", "String", "Date", "Nullable(Int64)"))]) + ")")
+_TRACE_VALUES = {  # the expression of each stored column, over the sorted entries
+    "worklog_id": "arrayMap(e -> e.2, entries)",
+    "raw_seconds": "arrayMap(e -> e.6, entries)",
+    "billed_minutes": "arrayMap(e -> e.7, entries)",
+    "worklog_billed_minutes": "arrayMap(e -> e.8, entries)",
+    "issue_key": _dictionary("arrayMap(e -> e.3, entries)"),
+    "author_name": _dictionary("arrayMap(e -> e.4, entries)"),
+    "work_date": _dictionary("arrayMap(e -> e.5, entries)"),
+    "rate_rule_id": _dictionary("arrayMap(e -> e.9, entries)"),
+}
+_WORKLOG_TOTALS_TRACED_SQL = _PRICED_PARTS + f"""
+SELECT app, bucket, worklogs, bucket_seconds, bucket_minutes, worklog_ids, zero_time, missing_issue, unmapped_types,
+       latest,
+       if(empty(entries), '', toJSONString(CAST(tuple(
+           {", ".join(_TRACE_VALUES[name] for name in (*TRACE_PLAIN_COLUMNS, *TRACE_DICTIONARY_COLUMNS))}),
+           '{_TRACE_TYPE}'))) AS trace
+FROM (
+    SELECT {_TOTALS_COLUMNS},
+           arraySort(groupArrayIf((({{order}}), worklog_id, issue_key, author_name, work_date, part_seconds,
+                                   part_minutes, minutes, {{class_rule:Array(Nullable(Int64))}}[class]),
+                                  bucket = {{fee:UInt8}} OR bucket >= {{first_line:UInt8}})) AS entries
+    FROM parts
+    GROUP BY app, bucket)
+ORDER BY app, bucket
 """
 _TOTALS_SETTINGS = {"short_circuit_function_evaluation": "disable"}
+# The trace's JSON: worklog ids as numbers (ids are UInt64), strings checked to be UTF-8.
+_TRACE_SETTINGS = {**_TOTALS_SETTINGS, "output_format_json_quote_64bit_integers": 0,
+                   "output_format_json_validate_utf8": 1}
 _UNCAPPED_TAKE = "minutes"
 _CAPPED_TAKE = (
     "least(minutes, toUInt64(greatest({limits:Array(Int64)}[app] - toInt64(sum(minutes) OVER ("
@@ -336,8 +363,8 @@ def _engine_query(plans: Sequence[PrefillPlan], first_day: date, last_day: date,
     project_apps: list[list[int]] = [[] for _ in projects]
     position = {key: index for index, key in enumerate(projects)}
     case_class: list[int] = []
+    class_rule: list[int | None] = []
     case_offset: list[int] = []
-    class_offset: list[int] = []
     tables: dict[str, list[int]] = {"class_left_out": [], "class_increment": [], "class_minimum": [],
                                     "class_within": [], "class_beyond": []}
     for app, plan in enumerate(plans, start=1):
@@ -345,10 +372,10 @@ def _engine_query(plans: Sequence[PrefillPlan], first_day: date, last_day: date,
             project_apps[position[key]].append(app)
         case_offset.append(len(case_class))
         offset = len(tables["class_left_out"])
-        class_offset.append(offset)
         case_class.extend(number + offset for number in plan.case_class)
         for name, column in tables.items():
             column.extend(getattr(plan, name))
+        class_rule.extend(plan.class_rule)
     parameters = {
         "projects": projects, "project_apps": project_apps, "first": first_day, "last": last_day,
         "app_projects": [list(plan.projects) for plan in plans],
@@ -358,7 +385,7 @@ def _engine_query(plans: Sequence[PrefillPlan], first_day: date, last_day: date,
         "day_segments": [list(plan.day_segments) for plan in plans],
         "n_accounts": [plan.dimensions[1] for plan in plans], "n_types": [plan.dimensions[2] for plan in plans],
         "n_priorities": [plan.dimensions[3] for plan in plans], "n_segments": [plan.dimensions[4] for plan in plans],
-        "case_class": case_class, "case_offset": case_offset, "class_offset": class_offset, **tables,
+        "case_class": case_class, "case_offset": case_offset, **tables, "class_rule": class_rule,
         "mapped_issue_types": [list(plan.mapped_issue_types) for plan in plans], "priced": PRICED,
     }
     if all(plan.limit_minutes is None for plan in plans):
@@ -374,8 +401,8 @@ def _engine_sql(template: str, take: str) -> str:
 
 WORKLOG_TOTALS_SQL = _engine_sql(_WORKLOG_TOTALS_SQL, _UNCAPPED_TAKE)
 WORKLOG_TOTALS_CAPPED_SQL = _engine_sql(_WORKLOG_TOTALS_SQL, _CAPPED_TAKE)
-WORKLOG_TRACE_SQL = _engine_sql(_WORKLOG_TRACE_SQL, _UNCAPPED_TAKE)
-WORKLOG_TRACE_CAPPED_SQL = _engine_sql(_WORKLOG_TRACE_SQL, _CAPPED_TAKE)
+WORKLOG_TOTALS_TRACED_SQL = _engine_sql(_WORKLOG_TOTALS_TRACED_SQL, _UNCAPPED_TAKE)
+WORKLOG_TOTALS_TRACED_CAPPED_SQL = _engine_sql(_WORKLOG_TOTALS_TRACED_SQL, _CAPPED_TAKE)
 
 
 def connect(url: str) -> Any:

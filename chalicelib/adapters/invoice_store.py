@@ -6,9 +6,10 @@ from typing import Any, Iterable, Iterator, Mapping
 
 import psycopg
 from psycopg import errors as pg_errors
-from psycopg.types.json import Jsonb
+from psycopg.types.json import Json, Jsonb
 
 from .. import jsonutil
+from ..domain.billing.lines import trace_rows
 from ..domain.errors import Conflict, NotFound
 
 LIVE_INDEX = "invoices_one_live_per_period"
@@ -19,8 +20,7 @@ _HEADER_COLUMNS = (
     "subtotal", "vat_rate", "vat_amount", "total", "left_out", "warnings", "data_as_of", "created_by",
     "hours_summary", "customer_name", "supplements_id",
 )
-_JSON_COLUMNS = {"left_out", "warnings", "billing_contact", "customer_snapshot", "trace", "payload",
-                 "hours_summary"}
+_JSON_COLUMNS = {"left_out", "warnings", "billing_contact", "customer_snapshot", "payload", "hours_summary"}
 _LINE_COLUMNS = ("position", "category", "description", "quantity", "unit", "unit_price", "multiplier",
                  "amount", "raw_minutes", "billed_minutes", "worklog_ids", "trace")
 
@@ -30,8 +30,30 @@ def _json(value: Any) -> Jsonb:
     return Jsonb(value, dumps=jsonutil.dumps)
 
 
+def _trace(value: Any) -> Json:
+    """A line's trace for the ``json`` column (migration 000014): the stored form's JSON text as it came
+    from the billing engine (billing.lines.Trace.stored), or entries to encode (a correction, a merge)."""
+    if isinstance(value, str):
+        return Json(value, dumps=_as_is)
+    return Json([] if value is None else value, dumps=jsonutil.dumps)
+
+
+def _as_is(text: str) -> str:
+    return text
+
+
 def _adapt(column: str, value: Any) -> Any:
+    if column == "trace":
+        return _trace(value)
     return _json(value) if column in _JSON_COLUMNS else value
+
+
+def with_trace_rows(line: dict[str, Any]) -> dict[str, Any]:
+    """A loaded line with its trace as the list of entry objects every reader takes, whichever form it
+    was stored in (billing.lines.trace_rows)."""
+    if "trace" in line:
+        line["trace"] = trace_rows(line["trace"])
+    return line
 
 
 def insert_invoice(conn: psycopg.Connection, header: Mapping[str, Any], lines: Iterable[Mapping[str, Any]],
@@ -108,11 +130,12 @@ def load_invoice(conn: psycopg.Connection, invoice_id: str, *, lock: bool = Fals
 
 
 def load_lines(conn: psycopg.Connection, invoice_id: str, *, with_trace: bool = False) -> list[dict[str, Any]]:
-    return conn.execute(
+    rows = conn.execute(
         "SELECT id::text AS id, position, category, description, quantity, unit, unit_price, multiplier,"
         " amount, raw_minutes, billed_minutes, worklog_ids" + (", trace" if with_trace else "") +
         " FROM invoicing.invoice_line_items WHERE invoice_id = %s::uuid ORDER BY position",
         (invoice_id,)).fetchall()
+    return [with_trace_rows(row) for row in rows] if with_trace else rows
 
 
 _UPDATABLE = {"status", "issue_date", "due_date", "payment_terms", "notes", "billing_contact", "contract_number",

@@ -7,7 +7,7 @@ from typing import Any, Mapping, Sequence
 
 from ..domain.access import Principal, authorize
 from ..domain.billing import DraftResult, Period
-from ..domain.billing.engine import draft_from_totals, plan_prefill, traces_from_rows
+from ..domain.billing.engine import draft_from_totals, plan_prefill
 from ..domain.cdm import Application, Customer
 from ..domain.errors import DomainError, NotFound
 from . import container
@@ -38,8 +38,8 @@ def compute_prefill(application_key: str, period: Period, *, with_trace: bool = 
 
     One path for the preview, a saved draft and monthly generation (domain/billing/engine.py): the rules
     are decided per case in Python and applied to every worklog in ClickHouse, which returns the totals
-    and, ``with_trace`` (what a saved draft keeps), the portions behind each line from the same query
-    chain. A batch of one of :func:`compute_prefills`."""
+    and, ``with_trace`` (what a saved draft keeps), each line's trace aggregated in the same query. A
+    batch of one of :func:`compute_prefills`."""
     found = compute_prefills([application_key], period, with_trace=with_trace)[application_key]
     if isinstance(found, Exception):
         raise found
@@ -71,14 +71,11 @@ def compute_prefills(application_keys: Sequence[str], period: Period, *,
             continue
         planned.append((application, config, plan))
     plans = [plan for _, _, plan in planned]
-    totals = reader.engine_totals(plans, period.first_day, period.last_day)
-    trace_rows = (reader.engine_trace(plans, period.first_day, period.last_day) if with_trace
-                  else [None] * len(plans))
+    totals = reader.engine_totals(plans, period.first_day, period.last_day, with_trace=with_trace)
     customers = reader.customers({application.customer_key for application, _, _ in planned}) if planned else {}
-    for (application, config, plan), found, rows in zip(planned, totals, trace_rows):
-        result = draft_from_totals(
-            application, period, plan, found, traces=traces_from_rows(plan, rows) if rows is not None else None,
-            settings=config.settings, data_as_of=application.updated_at)
+    for (application, config, plan), found in zip(planned, totals):
+        result = draft_from_totals(application, period, plan, found, settings=config.settings,
+                                   data_as_of=application.updated_at)
         results[application.application_key] = Prefill(
             application, customers.get(application.customer_key), result, config.payment_terms_days,
             config.resident_issue_date)
@@ -94,18 +91,12 @@ def _contract_view(application: Application) -> dict[str, Any]:
             "title": application.title, "start_date": application.start_date, "end_date": application.end_date}
 
 
-def _strip_trace(lines: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    return [{k: v for k, v in line.items() if k != "trace"} for line in lines]
-
-
 def preview(principal: Principal, body: Any, include_trace: bool = False) -> dict[str, Any]:
     """POST /api/invoices/prefill: the draft as it would be saved; nothing is written."""
     authorize(principal, "read")
     key, period = _period_and_key(body)
     prefill = compute_prefill(key, period, with_trace=include_trace)
-    view = prefill.result.to_dict()
-    if not include_trace:
-        view["lines"] = _strip_trace(view["lines"])
+    view = prefill.result.to_dict(with_traces=include_trace)
     for position, line in enumerate(view["lines"], start=1):
         line.setdefault("id", None)
         line["position"] = position
@@ -115,7 +106,7 @@ def preview(principal: Principal, body: Any, include_trace: bool = False) -> dic
 
 def _draft_rows(prefill: Prefill, actor: Principal, issue_date) -> tuple[dict, list[dict], dict]:
     result = prefill.result
-    full = result.to_dict()
+    full = result.to_dict(with_traces=False)
     header = {
         "kind": "invoice", "application_key": result.application_key, "customer_key": result.customer_key,
         "period": str(result.period), "deal_type": result.deal_type, "currency": result.currency,
@@ -130,7 +121,8 @@ def _draft_rows(prefill: Prefill, actor: Principal, issue_date) -> tuple[dict, l
         "data_as_of": result.data_as_of, "created_by": actor.user_id or None,
         "customer_name": prefill.customer.name if prefill.customer else "",
     }
-    lines = full["lines"]
+    # Each line's trace goes to PostgreSQL as the JSON text the engine wrote (billing.lines.Trace).
+    lines = [{**line, "trace": source.stored_trace()} for line, source in zip(full["lines"], result.lines)]
     event = {"event_type": EVENT_CREATED, "actor_id": actor.user_id, "actor_email": actor.email,
              "to_status": "draft",
              "payload": {"source": "prefill", "total": result.total, "currency": result.currency,
