@@ -51,19 +51,26 @@ def compute_prefills(application_keys: Sequence[str], period: Period, *,
     """:func:`compute_prefill` for several applications of one month, their worklogs priced in one pass
     of the engine. An application that cannot be planned (unknown, not billable in the month) gets its
     error instead of a prefill and leaves the others alone; ClickHouse being unavailable raises."""
-    from .billing_config import load_billing_configuration
+    from .billing_config import load_billing_configurations
 
     c = container.current()
     reader = c.clickhouse
-    applications = {a.application_key: a for a in reader.applications(list(dict.fromkeys(application_keys)))}
+    keys = list(dict.fromkeys(application_keys))
+    applications = {a.application_key: a for a in reader.applications(keys)}
+    try:
+        configs: dict[str, Any] = load_billing_configurations(c.db, keys, period.first_day, period.last_day)
+    except (DomainError, ValueError) as exc:  # a stored setting the rules refuse: every application's error
+        configs = {key: exc for key in keys}
     results: dict[str, Prefill | DomainError | ValueError] = {}
     planned = []
-    for key in dict.fromkeys(application_keys):
+    for key in keys:
         application = applications.get(key)
         try:
             if application is None:
                 raise NotFound(f"no application {key!r}", details={"application_key": key})
-            config = load_billing_configuration(c.db, key, period.first_day, period.last_day)
+            config = configs[key]
+            if isinstance(config, Exception):
+                raise config
             plan = plan_prefill(application, period, rules=config.rules, classifications=config.classifications,
                                 exclusions=config.exclusions, settings=config.settings)
         except (DomainError, ValueError) as exc:
