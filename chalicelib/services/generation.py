@@ -97,35 +97,45 @@ def attempt(application_key: str, period: Period, actor: Principal = SYSTEM,
 # Applications priced per engine pass in generate_month. A pass reads only its applications' worklogs, so
 # passes add little time, and they bound the memory the engine and the traces take (bench/generate.py:
 # 400 applications and 2,000,000 worklogs in the month, its seconds and peak RSS).
-BATCH = 100
+BATCH = 50
 
 
 def _generate_batch(keys: list[str], period: Period, today: date | None,
                     progress: Callable[[Iterable[str]], Iterable[str]]) -> list[Outcome]:
     """generate_one for each key: the existing drafts found in one query, the others priced in one engine
-    pass, then saved one by one (each in its own transaction: one failing leaves the others alone)."""
+    pass and saved in one transaction, each draft in a savepoint (one failing leaves the others alone)."""
     from ..adapters import invoice_store
-    from .invoices import compute_prefills
+    from .invoices import compute_prefills, save_prefills
 
     existing = container.current().db.run(lambda conn: invoice_store.find_live_many(conn, keys, str(period)))
     missing = [key for key in keys if key not in existing]
     prefills = compute_prefills(missing, period) if missing else {}
-    outcomes: list[Outcome] = []
-    for key in progress(keys):
-        try:
-            if key in existing:
-                outcomes.append(Outcome(key, EXISTS, existing[key]["id"]))
-                continue
-            prefill = prefills.pop(key)  # let go of each draft (and its trace) once it is saved
-            if isinstance(prefill, Exception):
-                raise prefill
-            outcomes.append(_save(key, period, prefill, SYSTEM, today))
-        except DomainError as exc:
-            outcomes.append(Outcome(key, FAILED, reason=exc.message))
-        except Exception as exc:  # noqa: BLE001 - reported per application, logged with the stack
-            log.exception("generation failed", extra={"application_key": key, "period": str(period)})
-            outcomes.append(Outcome(key, FAILED, reason=f"{type(exc).__name__}: {exc}"))
-    return outcomes
+    outcomes: dict[str, Outcome] = {key: Outcome(key, EXISTS, found["id"]) for key, found in existing.items()}
+    to_save = []
+    for key, prefill in prefills.items():
+        if isinstance(prefill, Exception):
+            outcomes[key] = _failed(key, period, prefill)
+        elif prefill.application.deal_type == "HR" and not prefill.result.has_billable_hours:
+            outcomes[key] = Outcome(key, SKIPPED, reason="HR contract with no billable hours in the period")
+        else:
+            to_save.append(prefill)
+    saved = save_prefills(SYSTEM, to_save, period, today=today) if to_save else {}
+    del prefills, to_save  # the drafts and their traces are saved: let them go before the next batch
+    for key, found in saved.items():
+        if isinstance(found, Conflict):  # created meanwhile by a queue message
+            outcomes[key] = Outcome(key, EXISTS, (found.details or {}).get("id"))
+        elif isinstance(found, Exception):
+            outcomes[key] = _failed(key, period, found)
+        else:
+            outcomes[key] = Outcome(key, CREATED, found)
+    return [outcomes[key] for key in progress(keys)]
+
+
+def _failed(key: str, period: Period, exc: Exception) -> Outcome:
+    if isinstance(exc, DomainError):
+        return Outcome(key, FAILED, reason=exc.message)
+    log.error("generation failed", exc_info=exc, extra={"application_key": key, "period": str(period)})
+    return Outcome(key, FAILED, reason=f"{type(exc).__name__}: {exc}")
 
 
 def generate_month(period: Period, only: str | None = None,

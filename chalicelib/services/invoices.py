@@ -148,17 +148,46 @@ def create_draft(principal: Principal, body: Any, today=None) -> dict[str, Any]:
 def save_prefill(actor: Principal, application_key: str, period: Period, today=None,
                  prefill: Prefill | None = None) -> str:
     """Compute (unless given) and save in one transaction; a live invoice for the slot -> Conflict."""
-    from datetime import date
-
     from ..adapters import invoice_store
 
     prefill = prefill or compute_prefill(application_key, period)
+    header, lines, event = _saved_rows(prefill, actor, period, today)
+    return container.current().db.run(lambda conn: invoice_store.insert_invoice(conn, header, lines, event))
+
+
+def save_prefills(actor: Principal, prefills: Sequence[Prefill], period: Period,
+                  today=None) -> dict[str, str | Exception]:
+    """:func:`save_prefill` for several computed drafts of one month (monthly generation) in one
+    transaction, one commit for all instead of one each, every draft in a savepoint of its own: a draft
+    that cannot be saved (a live invoice already there: Conflict; anything else) comes back as its error
+    and leaves the others saved. Invoice ids (or errors) by application key."""
+    from ..adapters import invoice_store
+
+    rows = [(prefill.application.application_key, _saved_rows(prefill, actor, period, today)) for prefill in prefills]
+
+    def work(conn) -> dict[str, str | Exception]:
+        saved: dict[str, str | Exception] = {}
+        for key, (header, lines, event) in rows:
+            try:
+                with conn.transaction():  # a savepoint
+                    saved[key] = invoice_store.insert_invoice(conn, header, lines, event)
+            except Exception as exc:  # noqa: BLE001 - this draft's error; the connection's is everyone's
+                if conn.broken:
+                    raise
+                saved[key] = exc
+        return saved
+
+    return container.current().db.run(work)
+
+
+def _saved_rows(prefill: Prefill, actor: Principal, period: Period, today) -> tuple[dict, list[dict], dict]:
+    from datetime import date
+
     from ..domain.invoice import issue_date_for
 
     resident = prefill.customer is not None and prefill.customer.is_resident
     issue_date = issue_date_for(resident, period.last_day, today or date.today(), prefill.issue_date_rule)
-    header, lines, event = _draft_rows(prefill, actor, issue_date)
-    return container.current().db.run(lambda conn: invoice_store.insert_invoice(conn, header, lines, event))
+    return _draft_rows(prefill, actor, issue_date)
 
 
 def get_invoice(principal: Principal, invoice_id: str) -> dict[str, Any]:
