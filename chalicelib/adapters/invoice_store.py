@@ -9,7 +9,7 @@ from psycopg import errors as pg_errors
 from psycopg.types.json import Json, Jsonb
 
 from .. import jsonutil
-from ..domain.billing.lines import trace_rows
+from ..domain.billing.lines import Trace, trace_rows
 from ..domain.errors import Conflict, NotFound
 
 LIVE_INDEX = "invoices_one_live_per_period"
@@ -33,6 +33,8 @@ def _json(value: Any) -> Jsonb:
 def _trace(value: Any) -> Json:
     """A line's trace for the ``json`` column (migration 000014): the stored form's JSON text as it came
     from the billing engine (billing.lines.Trace.stored), or entries to encode (a correction, a merge)."""
+    if isinstance(value, Trace):
+        value = value.stored()
     if isinstance(value, str):
         return Json(value, dumps=_as_is)
     return Json([] if value is None else value, dumps=jsonutil.dumps)
