@@ -100,8 +100,7 @@ def attempt(application_key: str, period: Period, actor: Principal = SYSTEM,
 BATCH = 50
 
 
-def _generate_batch(keys: list[str], period: Period, today: date | None,
-                    progress: Callable[[Iterable[str]], Iterable[str]]) -> list[Outcome]:
+def _generate_batch(keys: list[str], period: Period, today: date | None) -> list[Outcome]:
     """generate_one for each key: the existing drafts found in one query, the others priced in one engine
     pass and saved in one transaction, each draft in a savepoint (one failing leaves the others alone)."""
     from ..adapters import invoice_store
@@ -128,7 +127,7 @@ def _generate_batch(keys: list[str], period: Period, today: date | None,
             outcomes[key] = _failed(key, period, found)
         else:
             outcomes[key] = Outcome(key, CREATED, found)
-    return [outcomes[key] for key in progress(keys)]
+    return [outcomes[key] for key in keys]
 
 
 def _failed(key: str, period: Period, exc: Exception) -> Outcome:
@@ -143,18 +142,23 @@ def generate_month(period: Period, only: str | None = None,
                    today: date | None = None) -> Summary:
     """Generate every application's draft; one application's failure never stops the others (a batch
     whose engine pass fails is reported failed, application by application). ``progress`` wraps the
-    keys as their drafts are saved (the CLI's progress bar)."""
+    keys (the CLI's progress bar); it advances as each batch's outcomes are known."""
     summary = Summary(str(period))
     keys = applications_to_bill(period, only)
+    ticks = iter(progress(keys))  # one step per application whose outcome is known
     for start in range(0, len(keys), BATCH):
         batch = keys[start:start + BATCH]
         try:
-            summary.outcomes.extend(_generate_batch(batch, period, today, progress))
+            summary.outcomes.extend(_generate_batch(batch, period, today))
         except DomainError as exc:
             summary.outcomes.extend(Outcome(key, FAILED, reason=exc.message) for key in batch)
         except Exception as exc:  # noqa: BLE001 - reported per application, logged with the stack
             log.exception("generation failed", extra={"applications": batch, "period": str(period)})
             summary.outcomes.extend(Outcome(key, FAILED, reason=f"{type(exc).__name__}: {exc}") for key in batch)
+        for _ in batch:
+            next(ticks, None)
+    for _ in ticks:  # let the progress bar finish
+        pass
     return summary
 
 

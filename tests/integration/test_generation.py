@@ -114,3 +114,18 @@ def test_schedule_enqueues_previous_month_for_active_applications(container):
             bodies += [json.loads(m["Body"]) for m in got]
     assert sorted(b["application_key"] for b in bodies) == ["TAPP-FP", "TAPP-HR", "TAPP-SUP"]
     assert {b["period"] for b in bodies} == {"2026-10"} and {b["type"] for b in bodies} == {"generate_draft"}
+
+
+def test_progress_follows_every_application_once(container, monkeypatch):
+    seen = []
+
+    def progress(keys):
+        for key in keys:
+            seen.append((key, len(_invoices(container))))  # drafts saved when the bar reaches this key
+            yield key
+
+    monkeypatch.setattr(generation, "BATCH", 2)
+    summary = generation.generate_month(OCT, progress=progress).to_dict()
+    assert summary["created"] == 3
+    assert [key for key, _ in seen] == ["TAPP-FP", "TAPP-HR", "TAPP-SUP"]
+    assert [saved for _, saved in seen] == [2, 2, 3]  # a batch's drafts are saved before its steps
