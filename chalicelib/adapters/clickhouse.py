@@ -211,10 +211,10 @@ LEFT JOIN issues AS iss ON iss.issue_key = l.issue_key
 ORDER BY """ + ", ".join(PROCESSING_ORDER) + "\n"
 
 # The prefill's engine (chalicelib.domain.billing.engine explains the plan it applies): every live worklog
-# priced by the plan and cut into the portions rule 8 makes, then either totalled per bucket (one row per
-# line or report bucket: the preview, and the totals of a saved draft) or listed portion by portion for the
-# lines (the trace a saved draft keeps). Both SELECTs read the one `parts` chain below, so a saved draft's
-# trace and its totals cannot disagree with each other or with the preview.
+# priced by the plan and cut into the portions rule 8 makes, then totalled per bucket (one row per line or
+# report bucket) — for a saved draft with each line's portions aggregated into its stored trace in the same
+# group. The preview and the saved draft read the one `parts` chain below, so a saved draft's trace and its
+# totals cannot disagree with each other or with the preview.
 # The rules are decided in Python (billing.engine.plan_prefill, with the rule functions of billing.rules); this SQL
 # only applies the plan's tables and the arithmetic of rules 4, 6 and 8, each marked with its rule number
 # and the Python function that owns it (the differential test tests/integration/test_engine_differential.py
@@ -223,7 +223,7 @@ ORDER BY """ + ", ".join(PROCESSING_ORDER) + "\n"
 #   the case number in every branch that reads it (it tripled the query time). So the per-worklog
 #   arithmetic is written without if(): conditions multiply; and it is turned off for the query (nothing
 #   in it relies on a branch not running), which saves another ~10%.
-# * The cumulative sum behind the cap is a window over the whole month (a sort): only when there is a cap.
+# * The cumulative sum behind the cap is taken only when there is a cap (_CAPPED_PORTIONS).
 # * ids are sorted by (started_at, worklog_id) in the array: the order of groupArray is not guaranteed.
 _PRICED_PARTS = _LIVE_WORKLOGS_AND_ISSUES + """,
 facts AS (
