@@ -53,12 +53,14 @@ def rate_rules(conn: psycopg.Connection, application_key: str) -> list[dict[str,
                         " WHERE application_key = %s ORDER BY id", (application_key,)).fetchall()
 
 
-def rate_rules_overlapping(conn: psycopg.Connection, application_key: str, first: date,
+def rate_rules_overlapping(conn: psycopg.Connection, application_keys: list[str], first: date,
                            last: date) -> list[dict[str, Any]]:
+    """The rate rules of the applications (one query for many: monthly generation) in force on some day
+    of ``first..last``."""
     return conn.execute(
         f"SELECT {_RULE_COLUMNS} FROM invoicing.contract_rate_rules"
-        f" WHERE application_key = %(key)s AND {_OVERLAPS} ORDER BY id",
-        {"key": application_key, "first": first, "last": last}).fetchall()
+        f" WHERE application_key = ANY(%(keys)s) AND {_OVERLAPS} ORDER BY id",
+        {"keys": list(application_keys), "first": first, "last": last}).fetchall()
 
 
 def rate_rule(conn: psycopg.Connection, rule_id: int, *, for_update: bool = False) -> dict[str, Any] | None:
@@ -149,12 +151,13 @@ def exclusions(conn: psycopg.Connection, *, application_key: str | None = None,
         {"app": application_key, "account": account_id}).fetchall()
 
 
-def exclusions_overlapping(conn: psycopg.Connection, application_key: str, first: date,
+def exclusions_overlapping(conn: psycopg.Connection, application_keys: list[str], first: date,
                            last: date) -> list[dict[str, Any]]:
+    """The global exclusions and those of the applications in force on some day of ``first..last``."""
     return conn.execute(
         f"SELECT {_EXCLUSION_COLUMNS} FROM invoicing.employee_exclusions"
-        f" WHERE (application_key IS NULL OR application_key = %(key)s) AND {_OVERLAPS} ORDER BY id",
-        {"key": application_key, "first": first, "last": last}).fetchall()
+        f" WHERE (application_key IS NULL OR application_key = ANY(%(keys)s)) AND {_OVERLAPS} ORDER BY id",
+        {"keys": list(application_keys), "first": first, "last": last}).fetchall()
 
 
 def insert_exclusion(conn: psycopg.Connection, fields: Mapping[str, Any], created_by: str | None) -> dict[str, Any]:

@@ -31,12 +31,14 @@ def invoices_to_check(conn: psycopg.Connection, period_from: str) -> list[dict[s
 def correction_lines(conn: psycopg.Connection, invoice_id: str) -> list[dict[str, Any]]:
     """The lines, with traces, of the live credit notes and supplementary invoices of an invoice: what
     was billed (or credited) for its month besides it."""
-    return conn.execute(
+    from .invoice_store import with_trace_rows
+
+    return [with_trace_rows(row) for row in conn.execute(
         "SELECT l.category, l.description, l.quantity, l.unit, l.unit_price, l.multiplier, l.amount,"
         " l.worklog_ids, l.trace, i.kind, i.id::text AS invoice_id"
         " FROM invoicing.invoice_line_items l JOIN invoicing.invoices i ON i.id = l.invoice_id"
         " WHERE (i.corrects_id = %(id)s::uuid OR i.supplements_id = %(id)s::uuid) AND i.status <> 'cancelled'"
-        " ORDER BY i.created_at, l.position", {"id": invoice_id}).fetchall()
+        " ORDER BY i.created_at, l.position", {"id": invoice_id}).fetchall()]
 
 
 def latest_drift(conn: psycopg.Connection, invoice_id: str, *, lock: bool = False) -> dict[str, Any] | None:

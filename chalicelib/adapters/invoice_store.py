@@ -9,9 +9,10 @@ from typing import Any, Iterable, Iterator, Mapping
 
 import psycopg
 from psycopg import errors as pg_errors
-from psycopg.types.json import Jsonb
+from psycopg.types.json import Json, Jsonb
 
 from .. import jsonutil
+from ..domain.billing.lines import Trace, trace_rows
 from ..domain.errors import Conflict, NotFound
 from ..domain.invoice_aggregate import Invoice, NewInvoice
 
@@ -23,8 +24,7 @@ _HEADER_COLUMNS = (
     "subtotal", "vat_rate", "vat_amount", "total", "left_out", "warnings", "data_as_of", "created_by",
     "hours_summary", "customer_name", "supplements_id",
 )
-_JSON_COLUMNS = {"left_out", "warnings", "billing_contact", "customer_snapshot", "trace", "payload",
-                 "hours_summary"}
+_JSON_COLUMNS = {"left_out", "warnings", "billing_contact", "customer_snapshot", "payload", "hours_summary"}
 _LINE_COLUMNS = ("position", "category", "description", "quantity", "unit", "unit_price", "multiplier",
                  "amount", "raw_minutes", "billed_minutes", "worklog_ids", "trace")
 
@@ -34,8 +34,47 @@ def _json(value: Any) -> Jsonb:
     return Jsonb(value, dumps=jsonutil.dumps)
 
 
+def _trace(value: Any) -> Json:
+    """A line's trace for the ``json`` column (migration 000014): the stored form's JSON text as it came
+    from the billing engine (billing.lines.Trace.stored), or entries to encode (a correction, a merge)."""
+    if isinstance(value, Trace):
+        value = value.stored()
+    if isinstance(value, str):
+        return Json(value, dumps=_as_is)
+    return Json([] if value is None else value, dumps=jsonutil.dumps)
+
+
+def _as_is(text: str) -> str:
+    return text
+
+
+def _worklog_ids(value: Any) -> Any:
+    """Worklog ids as PostgreSQL's array text (the placeholder casts it to BIGINT[]): psycopg dumps a
+    list element by element in Python, which for a line behind tens of thousands of worklogs cost more
+    than the rest of its insert."""
+    if isinstance(value, (list, tuple)) and all(type(item) is int for item in value):
+        return "{" + ",".join(map(str, value)) + "}"
+    return value
+
+
 def _adapt(column: str, value: Any) -> Any:
+    if column == "trace":
+        return _trace(value)
+    if column == "worklog_ids":
+        return _worklog_ids(value)
     return _json(value) if column in _JSON_COLUMNS else value
+
+
+def _placeholder(column: str) -> str:
+    return "%s::bigint[]" if column == "worklog_ids" else "%s"
+
+
+def with_trace_rows(line: dict[str, Any]) -> dict[str, Any]:
+    """A loaded line with its trace as the list of entry objects every reader takes, whichever form it
+    was stored in (billing.lines.trace_rows)."""
+    if "trace" in line:
+        line["trace"] = trace_rows(line["trace"])
+    return line
 
 
 def insert_invoice(conn: psycopg.Connection, header: Mapping[str, Any], lines: Iterable[Mapping[str, Any]],
@@ -68,7 +107,7 @@ def insert_lines(conn: psycopg.Connection, invoice_id: str, lines: Iterable[Mapp
     with conn.cursor() as cur:
         cur.executemany(
             f"INSERT INTO invoicing.invoice_line_items (invoice_id, {', '.join(_LINE_COLUMNS)}) "
-            f"VALUES (%s, {', '.join(['%s'] * len(_LINE_COLUMNS))})", rows)
+            f"VALUES (%s, {', '.join(map(_placeholder, _LINE_COLUMNS))})", rows)
 
 
 def append_event(conn: psycopg.Connection, invoice_id: str, *, event_type: str, actor_id: str | None,
@@ -78,6 +117,15 @@ def append_event(conn: psycopg.Connection, invoice_id: str, *, event_type: str, 
         "INSERT INTO invoicing.invoice_events (invoice_id, event_type, from_status, to_status, actor_id,"
         " actor_email, payload) VALUES (%s, %s, %s, %s, %s, %s, %s)",
         (invoice_id, event_type, from_status, to_status, actor_id or None, actor_email, _json(payload or {})))
+
+
+def find_live_many(conn: psycopg.Connection, application_keys: list[str], period: str) -> dict[str, dict[str, Any]]:
+    """:func:`find_live` for several applications of one period, by application key (those that have one)."""
+    rows = conn.execute(
+        "SELECT application_key, id::text AS id, status FROM invoicing.invoices WHERE application_key = ANY(%s)"
+        " AND period = %s AND kind = 'invoice' AND status <> 'cancelled' AND supplements_id IS NULL",
+        (list(application_keys), period)).fetchall()
+    return {row["application_key"]: {"id": row["id"], "status": row["status"]} for row in rows}
 
 
 def find_live(conn: psycopg.Connection, application_key: str, period: str) -> dict[str, Any] | None:
@@ -143,11 +191,12 @@ def add(conn: psycopg.Connection, new: NewInvoice) -> str:
 
 
 def load_lines(conn: psycopg.Connection, invoice_id: str, *, with_trace: bool = False) -> list[dict[str, Any]]:
-    return conn.execute(
+    rows = conn.execute(
         "SELECT id::text AS id, position, category, description, quantity, unit, unit_price, multiplier,"
         " amount, raw_minutes, billed_minutes, worklog_ids" + (", trace" if with_trace else "") +
         " FROM invoicing.invoice_line_items WHERE invoice_id = %s::uuid ORDER BY position",
         (invoice_id,)).fetchall()
+    return [with_trace_rows(row) for row in rows] if with_trace else rows
 
 
 _UPDATABLE = {"status", "issue_date", "due_date", "payment_terms", "notes", "billing_contact", "contract_number",
@@ -179,14 +228,15 @@ def insert_line(conn: psycopg.Connection, invoice_id: str, line: Mapping[str, An
     columns = [c for c in _LINE_COLUMNS if c in line]
     return conn.execute(
         f"INSERT INTO invoicing.invoice_line_items (invoice_id, {', '.join(columns)}) "
-        f"VALUES (%s, {', '.join(['%s'] * len(columns))}) RETURNING id::text AS id",
+        f"VALUES (%s, {', '.join(map(_placeholder, columns))}) RETURNING id::text AS id",
         [invoice_id] + [_adapt(c, line[c]) for c in columns]).fetchone()["id"]
 
 
 def update_line(conn: psycopg.Connection, line_id: str, values: Mapping[str, Any]) -> None:
     columns = [c for c in values if c in _LINE_COLUMNS]
     conn.execute(
-        f"UPDATE invoicing.invoice_line_items SET {', '.join(f'{c} = %s' for c in columns)} WHERE id = %s::uuid",
+        f"UPDATE invoicing.invoice_line_items SET {', '.join(f'{c} = {_placeholder(c)}' for c in columns)}"
+        " WHERE id = %s::uuid",
         [_adapt(c, values[c]) for c in columns] + [line_id])
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
-from typing import TYPE_CHECKING, Any, Callable, Mapping, TypeVar
+from typing import TYPE_CHECKING, Any, Callable, Mapping, Sequence, TypeVar
 
 from ..domain.access import Principal, authorize
 from ..domain.billing import BillingSettings, EmployeeExclusion, RateRule
@@ -386,20 +386,35 @@ def load_billing_configuration(conn_or_db: Any, application_key: str, period_fir
 
     ``conn_or_db`` is an open connection (read inside the caller's transaction) or a ``Database``
     (read in a transaction of its own). No permission check: the caller has done it."""
-    def work(conn: Any) -> BillingConfiguration:
+    return load_billing_configurations(conn_or_db, [application_key], period_first_day,
+                                       period_last_day)[application_key]
+
+
+def load_billing_configurations(conn_or_db: Any, application_keys: Sequence[str], period_first_day: date,
+                                period_last_day: date) -> dict[str, BillingConfiguration]:
+    """:func:`load_billing_configuration` for several applications in four queries (monthly generation),
+    one configuration per key."""
+    keys = list(dict.fromkeys(application_keys))
+
+    def work(conn: Any) -> dict[str, BillingConfiguration]:
         store = _store()
         stored = store.settings(conn, ["category_map", "payment_terms_days", "rounding_increment_minutes",
                                        "resident_issue_date"])
-        return BillingConfiguration(
-            rules=tuple(_rate_rule(r) for r in store.rate_rules_overlapping(
-                conn, application_key, period_first_day, period_last_day)),
-            classifications=store.classification_map(conn),
-            exclusions=tuple(_exclusion(r) for r in store.exclusions_overlapping(
-                conn, application_key, period_first_day, period_last_day)),
-            settings=BillingSettings.from_mapping(
-                {k: v for k, v in stored.items() if k not in ("payment_terms_days", "resident_issue_date")}),
+        settings = BillingSettings.from_mapping(
+            {k: v for k, v in stored.items() if k not in ("payment_terms_days", "resident_issue_date")})
+        classifications = store.classification_map(conn)
+        rules: dict[str, list[RateRule]] = {key: [] for key in keys}
+        for row in store.rate_rules_overlapping(conn, keys, period_first_day, period_last_day):
+            rules[row["application_key"]].append(_rate_rule(row))
+        exclusions = [(row["application_key"], _exclusion(row)) for row in store.exclusions_overlapping(
+            conn, keys, period_first_day, period_last_day)]
+        return {key: BillingConfiguration(
+            rules=tuple(rules[key]),
+            classifications=classifications,
+            exclusions=tuple(x for owner, x in exclusions if owner is None or owner == key),
+            settings=settings,
             payment_terms_days=int(stored.get("payment_terms_days", 10)),
             resident_issue_date=str(stored.get("resident_issue_date") or "period_end"),
-        )
+        ) for key in keys}
 
     return conn_or_db.run(work) if hasattr(conn_or_db, "run") else work(conn_or_db)

@@ -94,45 +94,60 @@ def attempt(application_key: str, period: Period, actor: Principal = SYSTEM,
         return Outcome(application_key, FAILED, reason=f"{type(exc).__name__}: {exc}")
 
 
-# Applications priced per engine pass in generate_month: the month's worklogs are read once per batch
-# (a month's worklog ids interleave across projects, so every pass reads the whole month), and a batch's
-# traces stay well within the memory of one Lambda (measured in bench/generate.py).
-BATCH = 25
+# Applications priced per engine pass in generate_month. A pass reads only its applications' worklogs, so
+# passes add little time, and they bound the memory the engine and the traces take (bench/generate.py:
+# 400 applications and 2,000,000 worklogs in the month, its seconds and peak RSS).
+BATCH = 50
 
 
 def _generate_batch(keys: list[str], period: Period, today: date | None) -> list[Outcome]:
-    """generate_one for each key, with the drafts still to create priced in one engine pass."""
+    """generate_one for each key: the existing drafts found in one query, the others priced in one engine
+    pass and saved in one transaction, each draft in a savepoint (one failing leaves the others alone)."""
     from ..adapters import invoice_store
-    from .invoices import compute_prefills
+    from .invoices import compute_prefills, save_prefills
 
-    outcomes: dict[str, Outcome] = {}
-    for key in keys:
-        existing = container.current().db.run(lambda conn, key=key: invoice_store.find_live(conn, key, str(period)))
-        if existing:
-            outcomes[key] = Outcome(key, EXISTS, existing["id"])
-    missing = [key for key in keys if key not in outcomes]
-    for key, prefill in (compute_prefills(missing, period).items() if missing else ()):
-        try:
-            if isinstance(prefill, Exception):
-                raise prefill
-            outcomes[key] = _save(key, period, prefill, SYSTEM, today)
-        except DomainError as exc:
-            outcomes[key] = Outcome(key, FAILED, reason=exc.message)
-        except Exception as exc:  # noqa: BLE001 - reported per application, logged with the stack
-            log.exception("generation failed", extra={"application_key": key, "period": str(period)})
-            outcomes[key] = Outcome(key, FAILED, reason=f"{type(exc).__name__}: {exc}")
+    existing = container.current().db.run(lambda conn: invoice_store.find_live_many(conn, keys, str(period)))
+    missing = [key for key in keys if key not in existing]
+    prefills = compute_prefills(missing, period) if missing else {}
+    outcomes: dict[str, Outcome] = {key: Outcome(key, EXISTS, found["id"]) for key, found in existing.items()}
+    to_save = []
+    for key, prefill in prefills.items():
+        if isinstance(prefill, Exception):
+            outcomes[key] = _failed(key, period, prefill)
+        elif prefill.application.deal_type == "HR" and not prefill.result.has_billable_hours:
+            outcomes[key] = Outcome(key, SKIPPED, reason="HR contract with no billable hours in the period")
+        else:
+            to_save.append(prefill)
+    saved = save_prefills(SYSTEM, to_save, period, today=today) if to_save else {}
+    del prefills, to_save  # the drafts and their traces are saved: let them go before the next batch
+    for key, found in saved.items():
+        if isinstance(found, Conflict):  # created meanwhile by a queue message
+            outcomes[key] = Outcome(key, EXISTS, (found.details or {}).get("id"))
+        elif isinstance(found, Exception):
+            outcomes[key] = _failed(key, period, found)
+        else:
+            outcomes[key] = Outcome(key, CREATED, found)
     return [outcomes[key] for key in keys]
+
+
+def _failed(key: str, period: Period, exc: Exception) -> Outcome:
+    if isinstance(exc, DomainError):
+        return Outcome(key, FAILED, reason=exc.message)
+    log.error("generation failed", exc_info=exc, extra={"application_key": key, "period": str(period)})
+    return Outcome(key, FAILED, reason=f"{type(exc).__name__}: {exc}")
 
 
 def generate_month(period: Period, only: str | None = None,
                    progress: Callable[[Iterable[str]], Iterable[str]] = lambda keys: keys,
                    today: date | None = None) -> Summary:
     """Generate every application's draft; one application's failure never stops the others (a batch
-    whose engine pass fails is reported failed, application by application)."""
+    whose engine pass fails is reported failed, application by application). ``progress`` wraps the
+    keys (the CLI's progress bar); it advances as each batch's outcomes are known."""
     summary = Summary(str(period))
-    batch: list[str] = []
-
-    def flush() -> None:
+    keys = applications_to_bill(period, only)
+    ticks = iter(progress(keys))  # one step per application whose outcome is known
+    for start in range(0, len(keys), BATCH):
+        batch = keys[start:start + BATCH]
         try:
             summary.outcomes.extend(_generate_batch(batch, period, today))
         except DomainError as exc:
@@ -140,14 +155,10 @@ def generate_month(period: Period, only: str | None = None,
         except Exception as exc:  # noqa: BLE001 - reported per application, logged with the stack
             log.exception("generation failed", extra={"applications": batch, "period": str(period)})
             summary.outcomes.extend(Outcome(key, FAILED, reason=f"{type(exc).__name__}: {exc}") for key in batch)
-        batch.clear()
-
-    for key in progress(applications_to_bill(period, only)):
-        batch.append(key)
-        if len(batch) == BATCH:
-            flush()
-    if batch:
-        flush()
+        for _ in batch:
+            next(ticks, None)
+    for _ in ticks:  # let the progress bar finish
+        pass
     return summary
 
 

@@ -8,7 +8,7 @@ from uuid import UUID
 
 from ..domain.access import Principal, authorize
 from ..domain.billing import DraftResult, Period
-from ..domain.billing.engine import draft_from_totals, plan_prefill, traces_from_rows
+from ..domain.billing.engine import draft_from_totals, plan_prefill
 from ..domain.cdm import Application, Customer
 from ..domain.errors import DomainError, NotFound
 from ..domain.events import CREATED as EVENT_CREATED
@@ -34,8 +34,8 @@ def compute_prefill(application_key: str, period: Period, *, with_trace: bool = 
 
     One path for the preview, a saved draft and monthly generation (domain/billing/engine.py): the rules
     are decided per case in Python and applied to every worklog in ClickHouse, which returns the totals
-    and, ``with_trace`` (what a saved draft keeps), the portions behind each line from the same query
-    chain. A batch of one of :func:`compute_prefills`."""
+    and, ``with_trace`` (what a saved draft keeps), each line's trace aggregated in the same query. A
+    batch of one of :func:`compute_prefills`."""
     found = compute_prefills([application_key], period, with_trace=with_trace)[application_key]
     if isinstance(found, Exception):
         raise found
@@ -47,19 +47,26 @@ def compute_prefills(application_keys: Sequence[str], period: Period, *,
     """:func:`compute_prefill` for several applications of one month, their worklogs priced in one pass
     of the engine. An application that cannot be planned (unknown, not billable in the month) gets its
     error instead of a prefill and leaves the others alone; ClickHouse being unavailable raises."""
-    from .billing_config import load_billing_configuration
+    from .billing_config import load_billing_configurations
 
     c = container.current()
     reader = c.clickhouse
-    applications = {a.application_key: a for a in reader.applications(list(dict.fromkeys(application_keys)))}
+    keys = list(dict.fromkeys(application_keys))
+    applications = {a.application_key: a for a in reader.applications(keys)}
+    try:
+        configs: dict[str, Any] = load_billing_configurations(c.db, keys, period.first_day, period.last_day)
+    except (DomainError, ValueError) as exc:  # a stored setting the rules refuse: every application's error
+        configs = {key: exc for key in keys}
     results: dict[str, Prefill | DomainError | ValueError] = {}
     planned = []
-    for key in dict.fromkeys(application_keys):
+    for key in keys:
         application = applications.get(key)
         try:
             if application is None:
                 raise NotFound(f"no application {key!r}", details={"application_key": key})
-            config = load_billing_configuration(c.db, key, period.first_day, period.last_day)
+            config = configs[key]
+            if isinstance(config, Exception):
+                raise config
             plan = plan_prefill(application, period, rules=config.rules, classifications=config.classifications,
                                 exclusions=config.exclusions, settings=config.settings)
         except (DomainError, ValueError) as exc:
@@ -67,14 +74,11 @@ def compute_prefills(application_keys: Sequence[str], period: Period, *,
             continue
         planned.append((application, config, plan))
     plans = [plan for _, _, plan in planned]
-    totals = reader.engine_totals(plans, period.first_day, period.last_day)
-    trace_rows = (reader.engine_trace(plans, period.first_day, period.last_day) if with_trace
-                  else [None] * len(plans))
+    totals = reader.engine_totals(plans, period.first_day, period.last_day, with_trace=with_trace)
     customers = reader.customers({application.customer_key for application, _, _ in planned}) if planned else {}
-    for (application, config, plan), found, rows in zip(planned, totals, trace_rows):
-        result = draft_from_totals(
-            application, period, plan, found, traces=traces_from_rows(plan, rows) if rows is not None else None,
-            settings=config.settings, data_as_of=application.updated_at)
+    for (application, config, plan), found in zip(planned, totals):
+        result = draft_from_totals(application, period, plan, found, settings=config.settings,
+                                   data_as_of=application.updated_at)
         results[application.application_key] = Prefill(
             application, customers.get(application.customer_key), result, config.payment_terms_days,
             config.resident_issue_date)
@@ -90,17 +94,11 @@ def _contract_view(application: Application) -> dict[str, Any]:
             "title": application.title, "start_date": application.start_date, "end_date": application.end_date}
 
 
-def _strip_trace(lines: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    return [{k: v for k, v in line.items() if k != "trace"} for line in lines]
-
-
 def preview(principal: Principal, request: PrefillRequest, include_trace: bool = False) -> dict[str, Any]:
     """POST /api/invoices/prefill: the draft as it would be saved; nothing is written."""
     authorize(principal, "read")
     prefill = compute_prefill(request.application_key, Period.parse(request.period), with_trace=include_trace)
-    view = prefill.result.to_dict()
-    if not include_trace:
-        view["lines"] = _strip_trace(view["lines"])
+    view = prefill.result.to_dict(with_traces=include_trace)
     for position, line in enumerate(view["lines"], start=1):
         line.setdefault("id", None)
         line["position"] = position
@@ -110,7 +108,7 @@ def preview(principal: Principal, request: PrefillRequest, include_trace: bool =
 
 def _draft_rows(prefill: Prefill, actor: Principal, issue_date) -> tuple[dict, list[dict], dict]:
     result = prefill.result
-    full = result.to_dict()
+    full = result.to_dict(with_traces=False)
     header = {
         "kind": "invoice", "application_key": result.application_key, "customer_key": result.customer_key,
         "period": str(result.period), "deal_type": result.deal_type, "currency": result.currency,
@@ -125,7 +123,8 @@ def _draft_rows(prefill: Prefill, actor: Principal, issue_date) -> tuple[dict, l
         "data_as_of": result.data_as_of, "created_by": actor.user_id or None,
         "customer_name": prefill.customer.name if prefill.customer else "",
     }
-    lines = full["lines"]
+    # Each line's trace goes to PostgreSQL as the JSON text the engine wrote (billing.lines.Trace).
+    lines = [{**line, "trace": source.stored_trace()} for line, source in zip(full["lines"], result.lines)]
     event = {"event_type": EVENT_CREATED, "actor_id": actor.user_id, "actor_email": actor.email,
              "to_status": "draft",
              "payload": {"source": "prefill", "total": result.total, "currency": result.currency,
@@ -143,17 +142,46 @@ def create_draft(principal: Principal, request: PrefillRequest, today=None) -> d
 def save_prefill(actor: Principal, application_key: str, period: Period, today=None,
                  prefill: Prefill | None = None) -> str:
     """Compute (unless given) and save in one transaction; a live invoice for the slot -> Conflict."""
-    from datetime import date
-
     from ..adapters import invoice_store
 
     prefill = prefill or compute_prefill(application_key, period)
+    header, lines, event = _saved_rows(prefill, actor, period, today)
+    return container.current().db.run(lambda conn: invoice_store.insert_invoice(conn, header, lines, event))
+
+
+def save_prefills(actor: Principal, prefills: Sequence[Prefill], period: Period,
+                  today=None) -> dict[str, str | Exception]:
+    """:func:`save_prefill` for several computed drafts of one month (monthly generation) in one
+    transaction, one commit for all instead of one each, every draft in a savepoint of its own: a draft
+    that cannot be saved (a live invoice already there: Conflict; anything else) comes back as its error
+    and leaves the others saved. Invoice ids (or errors) by application key."""
+    from ..adapters import invoice_store
+
+    rows = [(prefill.application.application_key, _saved_rows(prefill, actor, period, today)) for prefill in prefills]
+
+    def work(conn) -> dict[str, str | Exception]:
+        saved: dict[str, str | Exception] = {}
+        for key, (header, lines, event) in rows:
+            try:
+                with conn.transaction():  # a savepoint
+                    saved[key] = invoice_store.insert_invoice(conn, header, lines, event)
+            except Exception as exc:  # noqa: BLE001 - this draft's error; the connection's is everyone's
+                if conn.broken:
+                    raise
+                saved[key] = exc
+        return saved
+
+    return container.current().db.run(work)
+
+
+def _saved_rows(prefill: Prefill, actor: Principal, period: Period, today) -> tuple[dict, list[dict], dict]:
+    from datetime import date
+
     from ..domain.invoice import issue_date_for
 
     resident = prefill.customer is not None and prefill.customer.is_resident
     issue_date = issue_date_for(resident, period.last_day, today or date.today(), prefill.issue_date_rule)
-    header, lines, event = _draft_rows(prefill, actor, issue_date)
-    return container.current().db.run(lambda conn: invoice_store.insert_invoice(conn, header, lines, event))
+    return _draft_rows(prefill, actor, issue_date)
 
 
 def get_invoice(principal: Principal, invoice_id: UUID | str) -> dict[str, Any]:

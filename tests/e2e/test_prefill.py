@@ -107,8 +107,6 @@ def test_clickhouse_timeout_is_503(api, tokens, container):
             self.max_execution_time = 1
             return self.query("SELECT count() FROM numbers(1000000000000) WHERE rand() = 0")
 
-        engine_trace = engine_totals  # every prefill's queries (priced and totalled in ClickHouse)
-
     container._clickhouse = SlowReader(container.settings.clickhouse_url)
     status, data, _ = api.call("POST", "/api/invoices/prefill", {"application_key": "TAPP-HR", "period": "2026-10"},
                                token=tokens["viewer"])

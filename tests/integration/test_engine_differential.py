@@ -33,7 +33,7 @@ import pytest
 
 from chalicelib.domain.billing import (BillingSettings, EmployeeExclusion, Period, RateRule, WorklogFact,
                                        compute_draft)
-from chalicelib.domain.billing.engine import draft_from_totals, plan_prefill, traces_from_rows
+from chalicelib.domain.billing.engine import draft_from_totals, plan_prefill
 from chalicelib.domain.cdm import Application
 
 SEED = int(os.environ.get("ENGINE_DIFF_SEED", "20261130"))
@@ -229,19 +229,16 @@ def _plan(case: Case):
 def engine_draft(reader, case: Case):
     """A batch of one: the preview's and the saved draft's call."""
     plan = _plan(case)
-    totals = reader.worklog_totals(plan, PERIOD.first_day, PERIOD.last_day)
-    traces = traces_from_rows(plan, reader.worklog_trace(plan, PERIOD.first_day, PERIOD.last_day))
-    return draft_from_totals(case.application, PERIOD, plan, totals, traces=traces, settings=case.settings)
+    totals = reader.worklog_totals(plan, PERIOD.first_day, PERIOD.last_day, with_trace=True)
+    return draft_from_totals(case.application, PERIOD, plan, totals, settings=case.settings)
 
 
 def engine_drafts(reader, cases: list[Case]) -> list:
     """Many applications in one engine pass: monthly generation's call."""
     plans = [_plan(case) for case in cases]
-    totals = reader.engine_totals(plans, PERIOD.first_day, PERIOD.last_day)
-    rows = reader.engine_trace(plans, PERIOD.first_day, PERIOD.last_day)
-    return [draft_from_totals(case.application, PERIOD, plan, found, traces=traces_from_rows(plan, trace),
-                              settings=case.settings)
-            for case, plan, found, trace in zip(cases, plans, totals, rows)]
+    totals = reader.engine_totals(plans, PERIOD.first_day, PERIOD.last_day, with_trace=True)
+    return [draft_from_totals(case.application, PERIOD, plan, found, settings=case.settings)
+            for case, plan, found in zip(cases, plans, totals)]
 
 
 @pytest.fixture(scope="module")

@@ -35,20 +35,27 @@ def test_hr_without_billable_hours_is_skipped(container):
 
 
 def test_one_failure_does_not_stop_the_others(container, monkeypatch):
-    from chalicelib.services import invoices
+    from chalicelib.adapters import invoice_store
 
-    real = invoices.save_prefill
+    real = invoice_store.insert_lines
 
-    def flaky(actor, key, period, **kwargs):
-        if key == "TAPP-HR":
-            raise RuntimeError("boom")
-        return real(actor, key, period, **kwargs)
+    def failing(conn, invoice_id, lines):
+        real(conn, invoice_id, lines)
+        if conn.execute("SELECT application_key FROM invoicing.invoices WHERE id = %s",
+                        (invoice_id,)).fetchone()["application_key"] == "TAPP-HR":
+            conn.execute("SELECT 1 / 0")  # a statement PostgreSQL refuses, half-way through the draft
 
-    # The month's drafts are priced in one engine pass (generation.BATCH); saving one may still fail.
-    monkeypatch.setattr(invoices, "save_prefill", flaky)
+    # The month's drafts are priced in one engine pass and saved in one transaction (generation.BATCH), each
+    # in a savepoint: the failed draft leaves nothing behind, the others are saved.
+    monkeypatch.setattr(invoice_store, "insert_lines", failing)
     summary = generation.generate_month(OCT).to_dict()
     assert summary["created"] == 2
-    assert summary["failed"] == [{"application_key": "TAPP-HR", "reason": "RuntimeError: boom"}]
+    assert summary["failed"] == [{"application_key": "TAPP-HR", "reason": "DivisionByZero: division by zero"}]
+    assert [r["application_key"] for r in _invoices(container)] == ["TAPP-FP", "TAPP-SUP"]
+    lines = container.db.run(lambda conn: conn.execute(
+        "SELECT count(*) AS n FROM invoicing.invoice_line_items l JOIN invoicing.invoices i ON i.id = l.invoice_id"
+        " WHERE i.application_key = 'TAPP-HR'").fetchone()["n"])
+    assert lines == 0
 
 
 def test_an_application_the_engine_cannot_plan_fails_alone(container, monkeypatch):
@@ -107,3 +114,18 @@ def test_schedule_enqueues_previous_month_for_active_applications(container):
             bodies += [json.loads(m["Body"]) for m in got]
     assert sorted(b["application_key"] for b in bodies) == ["TAPP-FP", "TAPP-HR", "TAPP-SUP"]
     assert {b["period"] for b in bodies} == {"2026-10"} and {b["type"] for b in bodies} == {"generate_draft"}
+
+
+def test_progress_follows_every_application_once(container, monkeypatch):
+    seen = []
+
+    def progress(keys):
+        for key in keys:
+            seen.append((key, len(_invoices(container))))  # drafts saved when the bar reaches this key
+            yield key
+
+    monkeypatch.setattr(generation, "BATCH", 2)
+    summary = generation.generate_month(OCT, progress=progress).to_dict()
+    assert summary["created"] == 3
+    assert [key for key, _ in seen] == ["TAPP-FP", "TAPP-HR", "TAPP-SUP"]
+    assert [saved for _, saved in seen] == [2, 2, 3]  # a batch's drafts are saved before its steps

@@ -154,3 +154,33 @@ def test_a_saved_draft_keeps_the_engine_trace(demo):
     # Every traced portion is on exactly one line and adds up to the line's billed minutes.
     for line in traced.lines:
         assert sum(entry.billed_minutes for entry in line.trace) == line.billed_minutes
+
+
+def test_a_saved_draft_stores_the_trace_its_readers_read_as_before(demo):
+    """The trace goes to PostgreSQL as the engine's JSON text (columns, migration 000014) and comes back as
+    the list of entry objects drift and the timesheet appendix read: the per-worklog reference's entries,
+    as they were stored before (each entry's to_dict through the JSON encoder)."""
+    import json
+
+    from chalicelib import jsonutil
+    from chalicelib.adapters import invoice_store
+    from chalicelib.domain.access import SYSTEM
+    from chalicelib.services.invoices import save_prefill
+
+    application = demo.clickhouse.application("MRDP-HR")
+    reference, _ = _reference(demo, application, OCT)
+    invoice_id = save_prefill(SYSTEM, "MRDP-HR", OCT, today=date(2026, 11, 2))
+
+    def read(conn):
+        stored = conn.execute("SELECT position, trace::text AS trace, pg_typeof(trace)::text AS type,"
+                              " worklog_ids FROM invoicing.invoice_line_items WHERE invoice_id = %s"
+                              " ORDER BY position", (invoice_id,)).fetchall()
+        return stored, invoice_store.load_invoice(conn, invoice_id, with_trace=True)["lines"]
+
+    stored, lines = demo.db.run(read)
+    assert [row["type"] for row in stored] == ["json"] * len(reference.lines)
+    assert all(json.loads(row["trace"])["worklog_id"] for row in stored)  # the columnar form, not a list
+    assert sum(len(line.trace) for line in reference.lines) > 1000
+    for line, expected, row in zip(lines, reference.lines, stored):
+        assert line["trace"] == json.loads(jsonutil.dumps([entry.to_dict() for entry in expected.trace]))
+        assert row["worklog_ids"] == list(expected.worklog_ids)

@@ -40,7 +40,8 @@ Decisions where DESIGN §3 is silent (also described where they are coded):
   reports logged/billable/billed hours for every deal type. Neither is mixed into ``left_out``, whose
   three keys keep the §8 shape.
 * Line ``raw_minutes`` is a whole number (the database column is INTEGER): Σ raw seconds / 60 rounded
-  half up. The per-worklog trace keeps raw minutes to 2 places.
+  half up. The per-worklog trace keeps raw minutes to 2 places (and the raw seconds they come from,
+  which is what a saved line stores: ``lines.Trace``).
 * Facts outside the contract's projects or the period are ignored and counted in a warning (the reader
   should not send them); a repeated ``worklog_id`` is a reader bug and raises ``ValueError``.
 """
@@ -64,9 +65,10 @@ from .caps import (  # noqa: F401
     Portion, PricedWorklog, allowance_minutes, split_at,
 )
 from .lines import (  # noqa: F401
-    DraftLine, LineSummary, Totals, TraceEntry, describe_hourly_line, fee_line, fixed_price_description,
-    hourly_lines, hours_from_minutes, hours_from_seconds, line_amount, number_lines, price_fee_line,
-    price_hourly_lines, raw_minutes_of, recompute_totals, unit_price_for, whole_minutes,
+    DraftLine, LineSummary, TRACE_DICTIONARY_COLUMNS, TRACE_PLAIN_COLUMNS, Totals, Trace, TraceEntry, decode_trace,
+    describe_hourly_line, encode_trace, fee_line, fixed_price_description, hourly_lines, hours_from_minutes,
+    hours_from_seconds, line_amount, number_lines, price_fee_line, price_hourly_lines, raw_minutes_of,
+    recompute_totals, trace_rows, unit_price_for, whole_minutes,
 )
 from .results import (  # noqa: F401
     DraftResult, HoursSummary, HoursTally, WorkNotes, assemble_draft,

@@ -12,8 +12,9 @@ only ever look at a handful of attributes. The engine splits the work instead:
    :class:`BucketTotals` per line or report bucket, worklog ids included — for one application or for a
    batch of them (monthly generation), each with its own plan.
 3. :func:`draft_from_totals` prices those totals with the functions :func:`compute_draft` ends with.
-   For a saved draft the same query chain also lists the portions behind each line (the trace), which
-   :func:`draft_from_totals` checks against the totals and keeps on the lines.
+   For a saved draft the same query also aggregates the portions behind each line into the line's
+   stored trace (:class:`~.lines.Trace`, JSON written by ClickHouse): no worklog becomes a Python object
+   on the way from ClickHouse to PostgreSQL.
 
 This is the one path every invoice takes (preview, saved draft, monthly generation); the result equals
 :func:`compute_draft`'s, which is kept as the per-worklog reference the differential tests compare with.
@@ -31,15 +32,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from itertools import product
-from typing import Iterable, Mapping, NamedTuple
+from typing import Mapping, NamedTuple
 
 from ..cdm import Application
 from .caps import allowance_minutes
 from .inputs import (BILLABLE, CLASSIFICATIONS, CLASSIFIED_PROJECTS, EXCLUDED_EMPLOYEES, FIXED_PRICE, FP, HR,
                      LEFT_OUT_KEYS, OVER_LIMIT, RETAINER, SUP, UNIT_FIXED, UNIT_MONTH, UNKNOWN_ISSUE_TYPE,
                      BillingSettings, EmployeeExclusion, RateRule, WorklogFact)
-from .lines import (LineSummary, TraceEntry, fixed_price_description, price_fee_line, price_hourly_lines,
-                    raw_minutes_of, whole_minutes)
+from .lines import LineSummary, Trace, fixed_price_description, price_fee_line, price_hourly_lines, whole_minutes
 from .period import Period
 from .results import DraftResult, HoursTally, WorkNotes, assemble_draft
 from .rules import PeriodRules, ensure_billable_contract
@@ -56,10 +56,6 @@ OVER = 5
 FIRST_LINE = 6
 
 _LEFT_OUT_BUCKET = {CLASSIFIED_PROJECTS: CLASSIFIED, EXCLUDED_EMPLOYEES: EXCLUDED}
-
-# The columns of a trace row (the reader's trace query), in order.
-TRACE_COLUMNS = ("bucket", "worklog_id", "issue_key", "author_name", "work_date", "part_seconds", "part_minutes",
-                 "worklog_minutes", "class")
 
 # Cost of the case table (measured: ~35 µs a case for ClickHouse to parse and look up, ~8 µs a case to
 # decide here): the demo configuration has 162 cases in its largest application; a configuration naming
@@ -79,6 +75,7 @@ class BucketTotals(NamedTuple):
     missing_issue: int = 0
     unmapped_types: tuple[str, ...] = ()
     latest: datetime | None = None
+    trace: str | None = None  # a line bucket's stored trace (billing.lines), when asked for
 
 
 @dataclass(frozen=True)
@@ -225,49 +222,32 @@ def _class_row(application, reason, terms, category, line_buckets) -> tuple[int,
     return NOWHERE, terms.rounding_increment_minutes, terms.min_billable_minutes, within, beyond
 
 
-def traces_from_rows(plan: PrefillPlan, rows: Iterable[tuple]) -> dict[int, tuple[TraceEntry, ...]]:
-    """The reader's trace rows (``TRACE_COLUMNS``, in processing order) as each line bucket's trace."""
-    rule_of = plan.class_rule
-    traces: dict[int, list[TraceEntry]] = {}
-    for bucket, worklog_id, issue_key, author_name, work_date, seconds, minutes, worklog_minutes, case in rows:
-        entries = traces.get(bucket)
-        if entries is None:
-            entries = traces[bucket] = []
-        # Positional (TraceEntry's field order): this runs once per traced portion.
-        entries.append(TraceEntry(worklog_id, issue_key, author_name, work_date, raw_minutes_of(seconds),
-                                  minutes, worklog_minutes, rule_of[case - 1]))
-    return {bucket: tuple(entries) for bucket, entries in traces.items()}
-
-
 def draft_from_totals(
     application: Application,
     period: Period,
     plan: PrefillPlan,
     totals: Mapping[int, BucketTotals],
     *,
-    traces: Mapping[int, tuple[TraceEntry, ...]] | None = None,
     settings: BillingSettings | None = None,
     data_as_of: datetime | None = None,
 ) -> DraftResult:
-    """Rules 8-11 from the reader's totals: what :func:`compute_draft` returns; the line traces come from
-    ``traces`` (:func:`traces_from_rows`), empty without it."""
+    """Rules 8-11 from the reader's totals: what :func:`compute_draft` returns. A line's trace is the
+    stored trace its bucket came with (totals read ``with_trace``), else empty."""
     settings = settings or BillingSettings()
     empty = BucketTotals(0, 0, 0, ())
 
     def summary(bucket: int) -> LineSummary:
         found = totals.get(bucket, empty)
-        trace = ()
-        if traces is not None:
-            trace = traces.get(bucket, ())
-            _check_trace(bucket, found, trace)
+        trace = Trace(stored_json=found.trace) if found.trace is not None else ()
         return found.worklog_ids, trace, whole_minutes(found.seconds), found.minutes
 
     def tally(bucket: int, seconds_of=lambda found: found.seconds) -> HoursTally:
         found = totals.get(bucket, empty)
         return HoursTally(count=len(found.worklog_ids), seconds=seconds_of(found), worklog_ids=found.worklog_ids)
 
-    if traces is not None and not set(traces) <= {FEE, *plan.line_keys}:
-        raise RuntimeError(f"trace rows for buckets {sorted(set(traces) - {FEE, *plan.line_keys})} with no line")
+    traced = {bucket for bucket, found in totals.items() if found.trace is not None}
+    if not traced <= {FEE, *plan.line_keys}:
+        raise RuntimeError(f"a trace for buckets {sorted(traced - {FEE, *plan.line_keys})} with no line")
     hourly = {plan.line_keys[bucket]: summary(bucket) for bucket in sorted(totals) if bucket >= FIRST_LINE}
     left_out = {CLASSIFIED_PROJECTS: tally(CLASSIFIED), EXCLUDED_EMPLOYEES: tally(EXCLUDED),
                 OVER_LIMIT: HoursTally()}
@@ -299,10 +279,3 @@ def draft_from_totals(
                         zero_time=priced.zero_time),
         settings=settings, data_as_of=latest,
     )
-
-
-def _check_trace(bucket: int, found: BucketTotals, trace: tuple[TraceEntry, ...]) -> None:
-    """The trace and the totals come from one query chain; if they ever disagree, saving must stop."""
-    ids = tuple(dict.fromkeys(entry.worklog_id for entry in trace))
-    if ids != found.worklog_ids or sum(entry.billed_minutes for entry in trace) != found.minutes:
-        raise RuntimeError(f"bucket {bucket}: the trace does not add up to the totals")

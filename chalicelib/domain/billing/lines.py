@@ -77,6 +77,7 @@ class TraceEntry(NamedTuple):
     billed_minutes: int
     worklog_billed_minutes: int
     rate_rule_id: int | None
+    raw_seconds: int  # what raw_minutes is rounded from (the stored trace keeps the seconds)
 
     @classmethod
     def of(cls, portion: Portion) -> "TraceEntry":
@@ -84,7 +85,7 @@ class TraceEntry(NamedTuple):
         fact = wl.fact
         # Positional (the field order above): this runs once per traced worklog.
         return cls(fact.worklog_id, fact.issue_key, fact.author_name, fact.work_date,
-                   raw_minutes_of(portion.seconds), portion.minutes, wl.minutes, wl.terms.rule_id)
+                   raw_minutes_of(portion.seconds), portion.minutes, wl.minutes, wl.terms.rule_id, portion.seconds)
 
     @property
     def split(self) -> bool:
@@ -105,6 +106,140 @@ class TraceEntry(NamedTuple):
         }
 
 
+# --- the stored trace -----------------------------------------------------------------------------
+# A saved line keeps its trace in invoice_line_items.trace as one JSON object of columns rather than one
+# object per worklog: the largest application-month has ~45,000 entries, and building, encoding and
+# storing a dict for each was most of the cost of saving its draft (issue 14). Four columns are plain
+# arrays, one value per entry; the four that repeat (an issue's key, an author, a day, a rate rule) are
+# dictionary-encoded as {"values": [distinct values in order of first use], "index": [0-based, per entry]}:
+#
+#   {"worklog_id": [...], "raw_seconds": [...], "billed_minutes": [...], "worklog_billed_minutes": [...],
+#    "issue_key": {"values": [...], "index": [...]}, "author_name": {...}, "work_date": {...},
+#    "rate_rule_id": {...}}
+#
+# Entries are in processing order. The billing engine writes this object in ClickHouse
+# (adapters/clickhouse.py, from these names); :func:`encode_trace` writes it in Python (the reference and
+# drift corrections need not: a stored trace may also be the older list of entry objects, which
+# :func:`trace_rows` reads as it is).
+TRACE_PLAIN_COLUMNS = ("worklog_id", "raw_seconds", "billed_minutes", "worklog_billed_minutes")
+TRACE_DICTIONARY_COLUMNS = ("issue_key", "author_name", "work_date", "rate_rule_id")
+
+
+def encode_trace(entries: Iterable[TraceEntry]) -> dict[str, Any]:
+    """The stored form of a trace built in Python (values as JSON writes them: dates as ISO strings)."""
+    columns: dict[str, list[Any]] = {name: [] for name in (*TRACE_PLAIN_COLUMNS, *TRACE_DICTIONARY_COLUMNS)}
+    for entry in entries:
+        columns["worklog_id"].append(entry.worklog_id)
+        columns["raw_seconds"].append(entry.raw_seconds)
+        columns["billed_minutes"].append(entry.billed_minutes)
+        columns["worklog_billed_minutes"].append(entry.worklog_billed_minutes)
+        columns["issue_key"].append(entry.issue_key)
+        columns["author_name"].append(entry.author_name)
+        columns["work_date"].append(entry.work_date.isoformat())
+        columns["rate_rule_id"].append(entry.rate_rule_id)
+    stored: dict[str, Any] = {name: columns[name] for name in TRACE_PLAIN_COLUMNS}
+    for name in TRACE_DICTIONARY_COLUMNS:
+        position: dict[Any, int] = {}
+        index = [position.setdefault(value, len(position)) for value in columns[name]]
+        stored[name] = {"values": list(position), "index": index}
+    return stored
+
+
+def _columns(stored: Mapping[str, Any]) -> list[Sequence[Any]]:
+    """The stored object's columns in TraceEntry's order (dictionary columns expanded)."""
+    def expanded(name: str) -> list[Any]:
+        values = stored[name]["values"]
+        return [values[i] for i in stored[name]["index"]]
+
+    return [stored["worklog_id"], expanded("issue_key"), expanded("author_name"), expanded("work_date"),
+            stored["raw_seconds"], stored["billed_minutes"], stored["worklog_billed_minutes"],
+            expanded("rate_rule_id")]
+
+
+def decode_trace(stored: Mapping[str, Any]) -> tuple[TraceEntry, ...]:
+    """The entries of a stored trace (:func:`encode_trace`'s or the engine's object)."""
+    ids, issues, authors, days, seconds, billed, worklog_billed, rules = _columns(stored)
+    if not len(ids) == len(issues) == len(authors) == len(days) == len(seconds) == len(billed) \
+            == len(worklog_billed) == len(rules):
+        raise ValueError("a stored trace's columns differ in length")
+    day_of = {text: date.fromisoformat(text) for text in set(days)}
+    return tuple(TraceEntry(*values) for values in zip(
+        ids, issues, authors, (day_of[text] for text in days), (raw_minutes_of(s) for s in seconds), billed,
+        worklog_billed, rules, seconds))
+
+
+def trace_rows(stored: Any) -> list[dict[str, Any]]:
+    """A stored trace as the list of entry objects its readers take (drift, the timesheet appendix),
+    exactly as they were stored before the columnar form: ``raw_minutes`` a decimal string, ``work_date``
+    an ISO date string. A list (a trace stored in that older form, or a correction's) is returned as is."""
+    if stored is None:
+        return []
+    if isinstance(stored, list):
+        return stored
+    ids, issues, authors, days, seconds, billed, worklog_billed, rules = _columns(stored)
+    return [{"worklog_id": worklog_id, "issue_key": issue_key, "author_name": author_name, "work_date": day,
+             "raw_minutes": format(raw_minutes_of(raw), "f"), "billed_minutes": minutes,
+             "worklog_billed_minutes": of_worklog, "split": minutes != of_worklog, "rate_rule_id": rule}
+            for worklog_id, issue_key, author_name, day, raw, minutes, of_worklog, rule
+            in zip(ids, issues, authors, days, seconds, billed, worklog_billed, rules)]
+
+
+class Trace(Sequence):
+    """A line's trace: its entries in processing order. The engine hands it over in its stored form (the
+    JSON text of the columns above, written by ClickHouse), which a saved draft stores as it is; the
+    entries are decoded only when something reads them (a preview with its trace, a test). Equal to any
+    sequence of the same entries, whichever form it was built from."""
+
+    __slots__ = ("_entries", "_json")
+
+    def __init__(self, entries: Iterable[TraceEntry] = (), *, stored_json: str | None = None) -> None:
+        self._json = stored_json
+        self._entries: tuple[TraceEntry, ...] | None = None if stored_json is not None else tuple(entries)
+
+    @property
+    def entries(self) -> tuple[TraceEntry, ...]:
+        if self._entries is None:
+            import json
+
+            self._entries = decode_trace(json.loads(self._json))
+        return self._entries
+
+    def stored(self) -> str:
+        """The JSON text invoice_line_items.trace keeps."""
+        if self._json is None:
+            import json
+
+            self._json = json.dumps(encode_trace(self._entries), ensure_ascii=False, separators=(",", ":"))
+        return self._json
+
+    def __len__(self) -> int:
+        return len(self.entries)
+
+    def __getitem__(self, index):
+        return self.entries[index]
+
+    def __iter__(self):
+        return iter(self.entries)
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Trace):
+            if self._json is not None and self._json == other._json:
+                return True
+            return self.entries == other.entries
+        if isinstance(other, Sequence) and not isinstance(other, str):
+            return self.entries == tuple(other)
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash(self.entries)
+
+    def __repr__(self) -> str:
+        return f"Trace({len(self)} entries)"
+
+
+EMPTY_TRACE = Trace()
+
+
 @dataclass(frozen=True)
 class DraftLine:
     """A printed line. For hourly lines quantity · unit_price = amount exactly; for the retainer and
@@ -122,10 +257,11 @@ class DraftLine:
     raw_minutes: int
     billed_minutes: int
     worklog_ids: tuple[int, ...]
-    trace: tuple[TraceEntry, ...] = ()
+    trace: Sequence[TraceEntry] = ()  # a Trace, or () when the draft was computed without one
 
-    def to_dict(self) -> dict[str, Any]:
-        return {
+    def to_dict(self, *, with_trace: bool = True) -> dict[str, Any]:
+        """The API shape; ``with_trace=False`` leaves the trace out (nothing is decoded)."""
+        view = {
             "position": self.position,
             "category": self.category,
             "description": self.description,
@@ -138,8 +274,15 @@ class DraftLine:
             "raw_minutes": self.raw_minutes,
             "billed_minutes": self.billed_minutes,
             "worklog_ids": list(self.worklog_ids),
-            "trace": [entry.to_dict() for entry in self.trace],
         }
+        if with_trace:
+            view["trace"] = [entry.to_dict() for entry in self.trace]
+        return view
+
+    def stored_trace(self) -> str:
+        """The trace as invoice_line_items.trace keeps it (:class:`Trace`'s JSON text)."""
+        trace = self.trace if isinstance(self.trace, Trace) else Trace(self.trace)
+        return trace.stored()
 
 
 def _plain(value: Decimal) -> str:
@@ -187,9 +330,9 @@ class _LineTrace:
         self.seconds = 0
         self.minutes = 0
 
-    def summary(self) -> tuple[tuple[int, ...], tuple[TraceEntry, ...], int, int]:
+    def summary(self) -> tuple[tuple[int, ...], "Trace", int, int]:
         """The line's worklog ids, trace, raw minutes (whole) and billed minutes."""
-        trace = tuple(self.entries)
+        trace = Trace(self.entries)
         ids = tuple(dict.fromkeys(entry.worklog_id for entry in trace))
         return ids, trace, whole_minutes(self.seconds), self.minutes
 
@@ -226,7 +369,7 @@ def hourly_lines(
 
 
 # What a line is priced from: its worklog ids, trace, raw minutes (whole) and billed minutes.
-LineSummary = tuple[tuple[int, ...], tuple[TraceEntry, ...], int, int]
+LineSummary = tuple[tuple[int, ...], Sequence[TraceEntry], int, int]
 
 
 def price_hourly_lines(

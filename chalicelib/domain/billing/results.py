@@ -92,15 +92,16 @@ class DraftResult:
         """False when no worklog minutes are billed (monthly generation skips such HR invoices)."""
         return self.hours.billed_minutes > 0
 
-    def to_dict(self) -> dict[str, Any]:
-        """The DESIGN §8 preview shape, Decimals kept (the JSON layer writes them as strings)."""
+    def to_dict(self, *, with_traces: bool = True) -> dict[str, Any]:
+        """The DESIGN §8 preview shape, Decimals kept (the JSON layer writes them as strings); without the
+        lines' traces when ``with_traces`` is False."""
         return {
             "application_key": self.application_key,
             "customer_key": self.customer_key,
             "period": str(self.period),
             "deal_type": self.deal_type,
             "currency": self.currency,
-            "lines": [line.to_dict() for line in self.lines],
+            "lines": [line.to_dict(with_trace=with_traces) for line in self.lines],
             "subtotal": self.subtotal,
             "vat_rate": self.vat_rate,
             "vat_amount": self.vat_amount,
