@@ -317,26 +317,25 @@ def didox_webhook(request):
 
 
 # --- month generation runs (the console's "generate the month", and the monthly schedule) ---------
-# ``raw``: generation.py still parses its body and query itself.
 
 @app.route("/api/generation-runs", methods=["POST"])
 @endpoint(app, "Start the month's drafts (admin): one idempotent draft per active application",
-          body="generation_schemas.GenerationRunRequest", raw=True, response="generation_schemas.GenerationRunOut",
+          body="generation_schemas.GenerationRunRequest", response="generation_schemas.GenerationRunOut",
           status=201, errors=(403, 409))
-def start_generation_run(request):
+def start_generation_run(request, body):
     """The month must have ended (422 otherwise); a run of the month already running -> 409 naming it in
     details.id. With a job queue the run comes back `running` and workers record each application's outcome
     (poll GET /api/generation-runs/{run_id}); without one it runs in the request and comes back finished. The
     Location header names the run."""
-    run = generation.start_run(request.principal, request.json())
+    run = generation.start_run(request.principal, body)
     return web.Reply(run, headers={"Location": f"/api/generation-runs/{run['id']}"})
 
 
 @app.route("/api/generation-runs", methods=["GET"])
-@endpoint(app, "Recent generation runs, newest first", query="generation_schemas.RunQuery", raw=True,
+@endpoint(app, "Recent generation runs, newest first", query="generation_schemas.RunQuery",
           response="generation_schemas.GenerationRunPage")
-def list_generation_runs(request):
-    return generation.list_runs(request.principal, request.query)
+def list_generation_runs(request, query):
+    return generation.list_runs(request.principal, query)
 
 
 @app.route("/api/generation-runs/{run_id}", methods=["GET"])

@@ -9,7 +9,7 @@ import json
 import logging
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any, Callable, Iterable
+from typing import TYPE_CHECKING, Any, Callable, Iterable
 
 from ..domain.access import SYSTEM, Principal
 from ..domain.billing import Period
@@ -17,6 +17,9 @@ from ..domain import generation_runs as runs
 from ..domain.access import authorize
 from ..domain.errors import Conflict, DomainError, NotFound, Unavailable
 from . import container
+
+if TYPE_CHECKING:  # the request models load on first use, not at cold start
+    from ..generation_schemas import GenerationRunRequest, RunQuery
 
 log = logging.getLogger(__name__)
 
@@ -205,7 +208,8 @@ def handle_message(body: str, receive_count: int = 1) -> Outcome:
 
 # --- generation runs: the console's "generate the month" with progress (issue 13) ---------------
 
-def start_run(principal: Principal, body: Any, *, today: date | None = None, queue: Any = None) -> dict[str, Any]:
+def start_run(principal: Principal, request: "GenerationRunRequest", *, today: date | None = None,
+              queue: Any = None) -> dict[str, Any]:
     """POST /api/generation-runs: start the month's drafts (admin); 201 with the run.
 
     With a job queue (AWS, ``make run``) each application becomes a queue message and the workers record
@@ -213,11 +217,7 @@ def start_run(principal: Principal, body: Any, *, today: date | None = None, que
     the run goes through the applications in this request and comes back finished: a thread outliving the
     request would be frozen with a Lambda between invocations, so nothing is left running in the background.
     """
-    from .. import generation_schemas as schemas
-    from ..schemas import parse
-
     authorize(principal, "run_generation")
-    request = parse(schemas.GenerationRunRequest, body)
     period = Period.parse(request.period)
     runs.ensure_month_is_over(period, today or date.today())
     keys = applications_to_bill(period)
@@ -254,14 +254,11 @@ def get_run(principal: Principal, run_id: str) -> dict[str, Any]:
     return view
 
 
-def list_runs(principal: Principal, query: Any) -> dict[str, Any]:
+def list_runs(principal: Principal, request: "RunQuery") -> dict[str, Any]:
     """GET /api/generation-runs: the most recent runs, newest first (``period`` to see one month's)."""
-    from .. import generation_schemas as schemas
     from ..adapters import generation_store as store
-    from ..schemas import parse
 
     authorize(principal, "read")
-    request = parse(schemas.RunQuery, dict(query or {}))
     period = str(Period.parse(request.period)) if request.period else None
     rows = container.current().db.run(lambda conn: store.recent_runs(conn, request.limit, period))
     return {"items": [_summary(r) for r in rows]}

@@ -11,6 +11,7 @@ import pytest
 from chalicelib.domain import generation_runs as runs
 from chalicelib.domain.access import Principal
 from chalicelib.domain.errors import Conflict, Forbidden, ValidationFailed
+from chalicelib.generation_schemas import GenerationRunRequest, RunQuery
 from chalicelib.services import generation, queue_worker
 
 TODAY = date(2026, 11, 30)
@@ -61,18 +62,18 @@ def _invoice_keys(container):
 
 
 def test_inline_run_generates_the_month_and_counts_each_outcome(container, admin):
-    run = generation.start_run(admin, {"period": "2026-10"}, today=TODAY)
+    run = generation.start_run(admin, GenerationRunRequest(period="2026-10"), today=TODAY)
     assert run["mode"] == "inline" and run["trigger"] == "api" and run["started_by"] == admin.user_id
     assert run["status"] == "completed" and run["finished_at"] is not None
     assert run["counts"] == {"total": 3, "created": 3, "existing": 0, "skipped": 0, "failed": 0, "pending": 0}
     assert _invoice_keys(container) == ACTIVE_IN_OCTOBER
     # the same generation: a second run creates nothing and says so
-    again = generation.start_run(admin, {"period": "2026-10"}, today=TODAY)
+    again = generation.start_run(admin, GenerationRunRequest(period="2026-10"), today=TODAY)
     assert again["counts"] == {"total": 3, "created": 0, "existing": 3, "skipped": 0, "failed": 0, "pending": 0}
     assert _invoice_keys(container) == ACTIVE_IN_OCTOBER
-    listed = generation.list_runs(admin, {})["items"]
+    listed = generation.list_runs(admin, RunQuery())["items"]
     assert [r["id"] for r in listed] == [again["id"], run["id"]]
-    assert generation.list_runs(admin, {"period": "2026-09"})["items"] == []
+    assert generation.list_runs(admin, RunQuery(period="2026-09"))["items"] == []
 
 
 def test_failures_and_skips_are_reported_per_application(container, admin, monkeypatch):
@@ -86,7 +87,7 @@ def test_failures_and_skips_are_reported_per_application(container, admin, monke
         return real(key, period)
 
     monkeypatch.setattr(invoices, "compute_prefill", flaky)
-    run = generation.start_run(admin, {"period": "2026-08"}, today=TODAY)
+    run = generation.start_run(admin, GenerationRunRequest(period="2026-08"), today=TODAY)
     assert run["status"] == "completed_with_failures"
     assert [(e["application_key"], e["reason"]) for e in run["errors"]] == [
         ("TAPP-SUP", "RuntimeError: ClickHouse said no")]
@@ -98,7 +99,7 @@ def test_failures_and_skips_are_reported_per_application(container, admin, monke
 
 
 def test_queued_run_is_running_until_the_workers_report(container, admin, sqs):
-    run = generation.start_run(admin, {"period": "2026-10"}, today=TODAY, queue=sqs)
+    run = generation.start_run(admin, GenerationRunRequest(period="2026-10"), today=TODAY, queue=sqs)
     assert run["mode"] == "queued" and run["status"] == "running" and run["finished_at"] is None
     assert run["counts"]["pending"] == 3 and _invoice_keys(container) == []
     bodies = _drain(sqs)
@@ -128,7 +129,7 @@ def test_a_transient_failure_is_retried_and_the_last_delivery_records_it(contain
         return real(key, period)
 
     monkeypatch.setattr(invoices, "compute_prefill", flaky)
-    run = generation.start_run(admin, {"period": "2026-10"}, today=TODAY, queue=sqs)
+    run = generation.start_run(admin, GenerationRunRequest(period="2026-10"), today=TODAY, queue=sqs)
     bodies = {json.loads(b)["application_key"]: b for b in _drain(sqs)}
     # (a batch where every record fails is refused whole by Powertools: keep a good record beside it)
     batch = [bodies["TAPP-HR"], bodies["TAPP-FP"]]
@@ -155,27 +156,27 @@ def test_a_rule_the_draft_breaks_is_final_not_retried(container, admin, sqs, mon
         raise ValidationFailed("TAPP-FP has no fixed amount")
 
     monkeypatch.setattr(invoices, "compute_prefill", refuse)
-    run = generation.start_run(admin, {"period": "2026-10"}, today=TODAY, queue=sqs)
+    run = generation.start_run(admin, GenerationRunRequest(period="2026-10"), today=TODAY, queue=sqs)
     assert queue_worker.process_batch(_event(_drain(sqs))) == {"batchItemFailures": []}
     view = generation.get_run(admin, run["id"])
     assert view["status"] == "completed_with_failures" and view["counts"]["failed"] == 3
 
 
 def test_one_running_run_per_month(container, admin, sqs):
-    first = generation.start_run(admin, {"period": "2026-10"}, today=TODAY, queue=sqs)
+    first = generation.start_run(admin, GenerationRunRequest(period="2026-10"), today=TODAY, queue=sqs)
     with pytest.raises(Conflict) as caught:
-        generation.start_run(admin, {"period": "2026-10"}, today=TODAY, queue=sqs)
+        generation.start_run(admin, GenerationRunRequest(period="2026-10"), today=TODAY, queue=sqs)
     assert caught.value.details == {"id": first["id"]}
     # another month is not blocked
-    assert generation.start_run(admin, {"period": "2026-09"}, today=TODAY, queue=sqs)["status"] == "running"
+    assert generation.start_run(admin, GenerationRunRequest(period="2026-09"), today=TODAY, queue=sqs)["status"] == "running"
 
 
 def test_a_stale_run_is_closed_when_its_month_starts_again(container, admin, sqs):
-    stale = generation.start_run(admin, {"period": "2026-10"}, today=TODAY, queue=sqs)
+    stale = generation.start_run(admin, GenerationRunRequest(period="2026-10"), today=TODAY, queue=sqs)
     container.db.run(lambda conn: conn.execute(
         "UPDATE invoicing.generation_runs SET updated_at = now() - make_interval(secs => %s) WHERE id = %s",
         (runs.STALE_AFTER_SECONDS + 60, stale["id"])))
-    fresh = generation.start_run(admin, {"period": "2026-10"}, today=TODAY, queue=sqs)
+    fresh = generation.start_run(admin, GenerationRunRequest(period="2026-10"), today=TODAY, queue=sqs)
     closed = generation.get_run(admin, stale["id"])
     assert closed["status"] == "completed_with_failures" and closed["counts"]["failed"] == 3
     assert fresh["status"] == "running"
@@ -183,10 +184,10 @@ def test_a_stale_run_is_closed_when_its_month_starts_again(container, admin, sqs
 
 def test_the_month_must_be_over_and_only_an_admin_starts_it(container, admin):
     with pytest.raises(ValidationFailed):
-        generation.start_run(admin, {"period": "2026-11"}, today=TODAY)
+        generation.start_run(admin, GenerationRunRequest(period="2026-11"), today=TODAY)
     with pytest.raises(Forbidden):
-        generation.start_run(Principal("", "a@x", "accountant"), {"period": "2026-10"}, today=TODAY)
-    assert generation.list_runs(admin, {})["items"] == []
+        generation.start_run(Principal("", "a@x", "accountant"), GenerationRunRequest(period="2026-10"), today=TODAY)
+    assert generation.list_runs(admin, RunQuery())["items"] == []
 
 
 def test_the_schedule_records_its_run(container, admin, sqs):
