@@ -222,6 +222,8 @@ class InvoiceOut(BaseModel):
     included_hours: Any = Field(description="hours covered by the monthly allowance")
     left_out: dict[str, Any]
     warnings: list[Any]
+    warning_codes: list[Any] = Field(description="the warnings as {code, values}, index for index (empty on "
+                                                  "drafts saved before they were recorded)")
     lines: list[InvoiceLineOut]
     customer: dict[str, Any] | None
     corrections: list[CorrectionOut]

@@ -99,9 +99,10 @@ def save_baseline(conn: psycopg.Connection, invoice_id: str, base: Mapping[str, 
 def update_source_summary(conn: psycopg.Connection, invoice_id: str, values: Mapping[str, Any]) -> None:
     """What a regeneration refreshes beyond the lines: left-out work, warnings, hours, data as of."""
     conn.execute(
-        "UPDATE invoicing.invoices SET left_out = %s, warnings = %s, hours_summary = %s, data_as_of = %s,"
-        " updated_at = now() WHERE id = %s::uuid",
-        (_json(values["left_out"]), _json(values["warnings"]), _json(values["hours_summary"]),
+        "UPDATE invoicing.invoices SET left_out = %s, warnings = %s, warning_codes = %s, hours_summary = %s,"
+        " data_as_of = %s, updated_at = now() WHERE id = %s::uuid",
+        (_json(values["left_out"]), _json(values["warnings"]), _json(values["warning_codes"]),
+         _json(values["hours_summary"]),
          values["data_as_of"], invoice_id))
 
 

@@ -21,10 +21,10 @@ LIVE_INDEX = "invoices_one_live_per_period"
 _HEADER_COLUMNS = (
     "kind", "corrects_id", "application_key", "customer_key", "period", "deal_type", "currency", "status",
     "source", "issue_date", "due_date", "payment_terms", "notes", "contract_number", "contract_date",
-    "subtotal", "vat_rate", "vat_amount", "total", "left_out", "warnings", "data_as_of", "created_by",
-    "hours_summary", "customer_name", "supplements_id",
+    "subtotal", "vat_rate", "vat_amount", "total", "left_out", "warnings", "warning_codes", "data_as_of",
+    "created_by", "hours_summary", "customer_name", "supplements_id",
 )
-_JSON_COLUMNS = {"left_out", "warnings", "billing_contact", "customer_snapshot", "payload", "hours_summary"}
+_JSON_COLUMNS = {"left_out", "warnings", "warning_codes", "billing_contact", "customer_snapshot", "payload", "hours_summary"}
 _LINE_COLUMNS = ("position", "category", "description", "quantity", "unit", "unit_price", "multiplier",
                  "amount", "raw_minutes", "billed_minutes", "worklog_ids", "trace")
 
@@ -139,7 +139,7 @@ _SELECT = """
 SELECT id::text AS id, kind, corrects_id::text AS corrects_id, application_key, customer_key, period,
        deal_type, currency, status, source, number, version, issue_date, due_date, payment_terms, notes,
        billing_contact, contract_number, contract_date, subtotal, vat_rate, vat_amount, total, left_out,
-       warnings, hours_summary, data_as_of, customer_snapshot, customer_name, pdf_sha256,
+       warnings, warning_codes, hours_summary, data_as_of, customer_snapshot, customer_name, pdf_sha256,
        finalized_by::text AS finalized_by, finalized_at, approved_by::text AS approved_by, approved_at,
        sent_at, accepted_at, paid_at, cancelled_at, status_reason, planfact_operation_id, didox_document_id,
        didox_status, created_by::text AS created_by, created_at, updated_at,

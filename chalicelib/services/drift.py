@@ -380,6 +380,7 @@ def regenerate(principal: Principal, invoice_id: UUID, expected: int, request: R
                                                 "total": totals.total})
         drift_store.update_source_summary(conn, invoice_id, {
             "left_out": result_view["left_out"], "warnings": result_view["warnings"],
+            "warning_codes": result_view["warning_codes"],
             "hours_summary": {"hours": result_view["hours"], "included_hours": result_view["included_hours"]},
             "data_as_of": prefill.result.data_as_of})
         summary = {**merged.summary(), "data_as_of_before": invoice["data_as_of"],

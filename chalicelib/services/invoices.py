@@ -119,6 +119,7 @@ def _draft_rows(prefill: Prefill, actor: Principal, issue_date) -> tuple[dict, l
         "contract_date": prefill.application.contract_date,
         "subtotal": result.subtotal, "vat_rate": result.vat_rate, "vat_amount": result.vat_amount,
         "total": result.total, "left_out": full["left_out"], "warnings": full["warnings"],
+        "warning_codes": full["warning_codes"],
         "hours_summary": {"hours": full["hours"], "included_hours": full["included_hours"]},
         "data_as_of": result.data_as_of, "created_by": actor.user_id or None,
         "customer_name": prefill.customer.name if prefill.customer else "",

@@ -514,3 +514,28 @@ def test_to_dict_has_the_api_shape_with_exact_decimals():
     assert '"vat_rate":"12.00"' in text
     assert '"hours":"0.00"' in text
     assert '"quantity":"0.50"' in text
+
+
+def test_each_warning_has_its_code_and_values_index_for_index():
+    """The console says warnings in the reader's language from these codes (issue 13: Russian UI)."""
+    result = draft(make_app(), [wl(1, billable=0), wl(2, billable=0)])
+    assert len(result.warning_codes) == len(result.warnings)
+    assert [c["code"] for c in result.warning_codes] == ["no_billable_worklogs", "zero_time_not_billed"]
+    assert result.warning_codes[1]["values"] == {"count": "2"}
+    assert result.warning_codes[0]["values"] == {"period": "2026-10"}
+    assert result.to_dict()["warning_codes"] == [dict(c) for c in result.warning_codes]
+
+
+def test_every_warning_code_is_said_in_both_console_languages():
+    import json
+    import re
+    from pathlib import Path
+
+    source = Path(__file__).parents[2] / "chalicelib/domain/billing/results.py"
+    codes = set(re.findall(r'warnings\.add\(\s*"(\w+)"', source.read_text()))
+    assert len(codes) == 8
+    for language in ("en", "ru"):
+        catalog = json.loads((Path(__file__).parents[2] / f"frontend/src/i18n/{language}.json").read_text())
+        # plural forms are keys of their own (i18next: code_one, code_few, code_many, code_other)
+        missing = {c for c in codes if not any(k == c or k.startswith(c + "_") for k in catalog["warning"])}
+        assert not missing, f"{language}.json has no warning.{sorted(missing)}"

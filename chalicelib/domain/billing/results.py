@@ -86,6 +86,9 @@ class DraftResult:
     hours: HoursSummary
     warnings: tuple[str, ...]
     data_as_of: datetime | None
+    # The same warnings as a code and its values, index for index, so the console says them in the
+    # reader's language (DESIGN §8 fixes ``warnings`` as English sentences; these ride beside them).
+    warning_codes: tuple[Mapping[str, Any], ...] = ()
 
     @property
     def has_billable_hours(self) -> bool:
@@ -110,6 +113,7 @@ class DraftResult:
             "included_hours": self.included_hours.to_dict() if self.included_hours is not None else None,
             "hours": self.hours.to_dict(),
             "warnings": list(self.warnings),
+            "warning_codes": [dict(code) for code in self.warning_codes],
             "data_as_of": self.data_as_of,
         }
 
@@ -152,7 +156,8 @@ def assemble_draft(
     )
     warnings = _warnings(application, period, notes, left_out, hours, settings)
     if application.deal_type == SUP and application.included_hours is None:
-        warnings.append("The support contract sets no included hours: every hour is billed as overage.")
+        warnings.add("no_included_hours",
+                     "The support contract sets no included hours: every hour is billed as overage.")
     return DraftResult(
         application_key=application.application_key,
         customer_key=application.customer_key,
@@ -167,9 +172,22 @@ def assemble_draft(
         left_out=MappingProxyType(dict(left_out)),
         included_hours=included,
         hours=hours,
-        warnings=tuple(warnings),
+        warnings=tuple(warnings.texts),
+        warning_codes=tuple(warnings.codes),
         data_as_of=data_as_of,
     )
+
+
+class _Warnings:
+    """Rule 11's warnings as they are said: the English sentence and its code with the values in it."""
+
+    def __init__(self) -> None:
+        self.texts: list[str] = []
+        self.codes: list[dict[str, Any]] = []
+
+    def add(self, code: str, text: str, **values: Any) -> None:
+        self.texts.append(text)
+        self.codes.append({"code": code, "values": {k: str(v) for k, v in values.items()}})
 
 
 def _warnings(
@@ -179,33 +197,37 @@ def _warnings(
     left_out: Mapping[str, HoursTally],
     hours: HoursSummary,
     settings: BillingSettings,
-) -> list[str]:
+) -> _Warnings:
     """Rule 11: what a reviewer should know before trusting the draft, in a stable order."""
-    warnings = []
+    warnings = _Warnings()
     if hours.billable_minutes == 0:
-        warnings.append(f"No billable worklogs in {period}.")
+        warnings.add("no_billable_worklogs", f"No billable worklogs in {period}.", period=period)
     if notes.missing_issue:
-        warnings.append(
+        category = category_for(None, settings.category_map)
+        warnings.add(
+            "issues_missing_from_jira",
             f"{_plural(notes.missing_issue, 'worklog')} on issues missing from Jira: "
-            f"typed {UNKNOWN_ISSUE_TYPE!r}, category {category_for(None, settings.category_map)!r}."
-        )
+            f"typed {UNKNOWN_ISSUE_TYPE!r}, category {category!r}.",
+            count=notes.missing_issue, issue_type=UNKNOWN_ISSUE_TYPE, category=category)
     if notes.unmapped_types:
-        warnings.append(
-            f"Issue types with no category, billed as {OTHER_WORK!r}: {', '.join(notes.unmapped_types)}."
-        )
+        types = ", ".join(notes.unmapped_types)
+        warnings.add("unmapped_issue_types", f"Issue types with no category, billed as {OTHER_WORK!r}: {types}.",
+                     category=OTHER_WORK, types=types)
     if notes.zero_time:
-        warnings.append(f"{_plural(notes.zero_time, 'worklog')} with zero billable time not billed.")
+        warnings.add("zero_time_not_billed",
+                     f"{_plural(notes.zero_time, 'worklog')} with zero billable time not billed.",
+                     count=notes.zero_time)
     over = left_out[OVER_LIMIT]
     if application.deal_type == HR and application.hours_limit is not None and over.count:
-        warnings.append(
-            f"Hours limit of {application.hours_limit} h reached: {over.hours} h over the limit not billed."
-        )
+        warnings.add("hours_limit_reached",
+                     f"Hours limit of {application.hours_limit} h reached: {over.hours} h over the limit not billed.",
+                     limit=application.hours_limit, hours=over.hours)
     if application.deal_type == FP and hours.billable_minutes:
-        warnings.append(
-            f"Fixed-price contract: {hours_from_minutes(hours.billable_minutes)} h reported, not billed."
-        )
+        reported = hours_from_minutes(hours.billable_minutes)
+        warnings.add("fixed_price_hours_not_billed", f"Fixed-price contract: {reported} h reported, not billed.",
+                     hours=reported)
     if notes.stray:
-        warnings.append(
-            f"{_plural(notes.stray, 'worklog')} outside the contract's projects or {period} ignored."
-        )
+        warnings.add("stray_worklogs_ignored",
+                     f"{_plural(notes.stray, 'worklog')} outside the contract's projects or {period} ignored.",
+                     count=notes.stray, period=period)
     return warnings

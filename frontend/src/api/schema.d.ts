@@ -1497,6 +1497,11 @@ export interface components {
             };
             /** Warnings */
             warnings: unknown[];
+            /**
+             * Warning Codes
+             * @description the warnings as {code, values}, index for index (empty on drafts saved before they were recorded)
+             */
+            warning_codes: unknown[];
             /** Lines */
             lines: components["schemas"]["InvoiceLineOut"][];
             /** Customer */

@@ -27,11 +27,14 @@ export type Customer = {
   email: string; is_resident: boolean;
 };
 
+/** A warning as its code and the values in it, index for index with the English sentences in `warnings`. */
+export type WarningCode = { code: string; values: Record<string, string> };
+
 export type Prefill = {
   application_key: string; customer_key: string; period: string; deal_type: string; currency: string;
   lines: Line[]; subtotal: Money; vat_rate: string; vat_amount: Money; total: Money; left_out: LeftOut;
   included_hours: string | null; hours: { logged: string; billable: string; billed: string };
-  warnings: string[]; data_as_of: string | null; customer: Customer;
+  warnings: string[]; warning_codes?: WarningCode[]; data_as_of: string | null; customer: Customer;
   contract: { number: string | null; date: string | null; title?: string };
 };
 

@@ -4,7 +4,7 @@ import { I18nextProvider } from "react-i18next";
 import { MantineProvider } from "@mantine/core";
 import i18n from "../i18n";
 import { Money, StatusBadge } from "./Common";
-import { TotalsBlock } from "../features/invoices/Totals";
+import { TotalsBlock, sayWarning } from "../features/invoices/Totals";
 
 const nb = (s: string | null) => (s ?? "").replace(/[\u00a0\u202f]/g, " ");
 
@@ -35,5 +35,22 @@ describe("money and status as the console shows them", () => {
     renderIn("en", <><TotalsBlock doc={doc} /><StatusBadge status="needs_review" /></>);
     expect(nb(screen.getByRole("table", { name: "Total" }).textContent)).toContain("VAT 12%UZS 1,440,000.00");
     expect(screen.getByText("Needs review")).toBeTruthy();
+  });
+
+  it("says the draft's warnings in Russian from their codes, with Russian plurals and decimals", () => {
+    void i18n.changeLanguage("ru");
+    const t = i18n.t.bind(i18n);
+    expect(sayWarning(t, "ru", "2 worklogs with zero billable time not billed.",
+      { code: "zero_time_not_billed", values: { count: "2" } }))
+      .toBe("2 записи с нулевым оплачиваемым временем не выставлены.");
+    expect(sayWarning(t, "ru", "5 worklogs with zero billable time not billed.",
+      { code: "zero_time_not_billed", values: { count: "5" } }))
+      .toBe("5 записей с нулевым оплачиваемым временем не выставлено.");
+    expect(nb(sayWarning(t, "ru", "Hours limit of 160 h reached: 12.50 h over the limit not billed.",
+      { code: "hours_limit_reached", values: { limit: "160", hours: "12.50" } })))
+      .toBe("Достигнут лимит 160,00 ч: 12,50 ч сверх лимита не выставлены.");
+    // a draft saved before codes were recorded, or a code this build does not know: the server's sentence
+    expect(sayWarning(t, "ru", "No billable worklogs in 2026-10.")).toBe("No billable worklogs in 2026-10.");
+    expect(sayWarning(t, "ru", "Something new.", { code: "something_new", values: {} })).toBe("Something new.");
   });
 });

@@ -1,6 +1,7 @@
 import { Alert, Group, List, Paper, SimpleGrid, Stack, Table, Text, Title } from "@mantine/core";
 import { useTranslation } from "react-i18next";
-import type { Prefill } from "../../api/types";
+import type { TFunction } from "i18next";
+import type { Prefill, WarningCode } from "../../api/types";
 import { Money } from "../../components/Common";
 import { formatDateTime, formatDecimal } from "../../lib/format";
 
@@ -21,8 +22,20 @@ export function TotalsBlock({ doc }: { doc: Pick<Prefill, "subtotal" | "vat_rate
   );
 }
 
+/** A warning in the reader's language from its code; the server's English sentence when the code is
+ * missing (drafts saved before codes were recorded) or unknown to this build. */
+export function sayWarning(t: TFunction, lang: string, text: string, code?: WarningCode): string {
+  if (!code) return text;
+  const values: Record<string, string | number> = { ...code.values };
+  if (values.count !== undefined) values.count = Number(values.count);
+  for (const name of ["hours", "limit"]) {
+    if (values[name] !== undefined) values[name] = formatDecimal(String(values[name]), lang);
+  }
+  return t(`warning.${code.code}`, { ...values, defaultValue: text });
+}
+
 /** Hours, what was left out and why, the warnings and how fresh the worklogs are. */
-export function LeftOutAndWarnings({ doc }: { doc: Pick<Prefill, "left_out" | "hours" | "warnings" | "data_as_of"> }) {
+export function LeftOutAndWarnings({ doc }: { doc: Pick<Prefill, "left_out" | "hours" | "warnings" | "warning_codes" | "data_as_of"> }) {
   const { t, i18n } = useTranslation();
   const lang = i18n.language;
   const buckets = (["classified_projects", "excluded_employees", "over_limit"] as const);
@@ -54,7 +67,7 @@ export function LeftOutAndWarnings({ doc }: { doc: Pick<Prefill, "left_out" | "h
       </SimpleGrid>
       {doc.warnings?.length > 0 && (
         <Alert color="yellow" title={t("invoice.warnings")}>
-          <List size="sm">{doc.warnings.map((w) => <List.Item key={w}>{w}</List.Item>)}</List>
+          <List size="sm">{doc.warnings.map((w, i) => <List.Item key={w}>{sayWarning(t, lang, w, doc.warning_codes?.[i])}</List.Item>)}</List>
         </Alert>
       )}
     </Stack>

@@ -1,0 +1,1 @@
+ALTER TABLE invoicing.invoices DROP COLUMN warning_codes;
