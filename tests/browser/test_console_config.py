@@ -236,3 +236,49 @@ def test_a_viewer_reads_the_rules_but_is_offered_no_change(console, new_page):
     viewer = console.token("viewer")
     status, body = console.call("PATCH", f"/api/rate-rules/{rule['id']}", {"rate": "1.00"}, token=viewer)
     assert status == 403, body
+
+
+def test_admin_changes_a_setting_a_refused_value_is_explained_and_nothing_is_saved(console, new_page):
+    admin = console.token("admin")
+    status, before = console.call("GET", "/api/settings", token=admin)
+    assert status == 200 and "payment_terms_days" in before, before
+    original = before["payment_terms_days"]
+    _, page = new_page()
+    sign_in(page, console, "admin")
+    page.get_by_role("link", name="Billing rules").click()
+    page.get_by_role("tab", name="Settings").click()
+    page.get_by_role("button", name="Edit setting payment_terms_days").click()
+    dialog = page.get_by_role("dialog", name="Setting payment_terms_days")
+    value = dialog.get_by_label("Value (JSON)")
+
+    value.fill("{ not json")  # caught in the browser: nothing is sent
+    dialog.get_by_role("button", name="Save").click()
+    expect(dialog).to_contain_text("This is not valid JSON")
+    value.fill("1000")  # the API refuses it (0-365 days) and names the field
+    dialog.get_by_role("button", name="Save").click()
+    expect(dialog).to_contain_text("less than or equal to 365")
+    assert console.call("GET", "/api/settings", token=admin)[1]["payment_terms_days"] == original
+    screenshot(page, "28-settings-refused")
+
+    wanted = 21 if original != 21 else 14
+    value.fill(str(wanted))
+    dialog.get_by_role("button", name="Save").click()
+    expect(dialog).to_have_count(0)
+    expect(page.get_by_role("table", name="Settings")).to_contain_text(str(wanted))
+    assert console.call("GET", "/api/settings", token=admin)[1]["payment_terms_days"] == wanted
+    page.get_by_role("tab", name="Change log").click()
+    expect(page.get_by_role("table", name="Change log")).to_contain_text("payment_terms_days")
+    # put it back for the other tests
+    assert console.call("PUT", "/api/settings/payment_terms_days", {"value": original}, token=admin)[0] == 200
+
+
+def test_only_an_admin_is_offered_to_change_settings(console, new_page):
+    _, page = new_page()
+    sign_in(page, console, "accountant")
+    page.get_by_role("link", name="Billing rules").click()
+    page.get_by_role("tab", name="Settings").click()
+    expect(page.get_by_role("table", name="Settings")).to_contain_text("payment_terms_days")
+    expect(page.get_by_role("button", name=re.compile("^Edit setting"))).to_have_count(0)
+    status, body = console.call("PUT", "/api/settings/payment_terms_days", {"value": 30},
+                                token=console.token("accountant"))
+    assert status == 403, body

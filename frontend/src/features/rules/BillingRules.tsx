@@ -1,12 +1,11 @@
-import { Alert, Stack, Table, Tabs, Text, Title } from "@mantine/core";
-import { useQuery } from "@tanstack/react-query";
+import { Alert, Stack, Tabs, Title } from "@mantine/core";
 import { useTranslation } from "react-i18next";
-import { api, unwrap } from "../../api/client";
 import { canWrite, useAuth } from "../../auth/AuthContext";
 import { ChangeLog } from "./ChangeLog";
 import { Classifications } from "./Classifications";
 import { Exclusions } from "./Exclusions";
 import { RateRules } from "./RateRules";
+import { Settings } from "./Settings";
 
 /** Screen 8: rate rules per client, project classifications, employee exclusions, settings and the change
  * log. Everyone reads them; an accountant or admin adds, changes and removes them (the API audits each). */
@@ -14,8 +13,6 @@ export default function BillingRules() {
   const { t } = useTranslation();
   const { me } = useAuth();
   const editable = canWrite(me);
-  const settings = useQuery({ queryKey: ["settings"], queryFn: async () => unwrap(await api.GET("/api/settings")) as unknown as Record<string, unknown> });
-  const settingItems = Object.entries((settings.data as { items?: Record<string, unknown> } | undefined)?.items ?? settings.data ?? {});
   return (
     <Stack>
       <Title order={2}>{t("rules.title")}</Title>
@@ -31,11 +28,7 @@ export default function BillingRules() {
         <Tabs.Panel value="rates" pt="md"><RateRules editable={editable} /></Tabs.Panel>
         <Tabs.Panel value="projects" pt="md"><Classifications editable={editable} /></Tabs.Panel>
         <Tabs.Panel value="exclusions" pt="md"><Exclusions editable={editable} /></Tabs.Panel>
-        <Tabs.Panel value="settings" pt="md">
-          <Table striped aria-label={t("rules.settings")}><Table.Tbody>{settingItems.map(([key, value]) => (
-            <Table.Tr key={key}><Table.Td fw={600}>{key}</Table.Td><Table.Td><Text size="sm" style={{ whiteSpace: "pre-wrap" }}>{typeof value === "string" ? value : JSON.stringify(value)}</Text></Table.Td></Table.Tr>
-          ))}</Table.Tbody></Table>
-        </Tabs.Panel>
+        <Tabs.Panel value="settings" pt="md"><Settings editable={me?.role === "admin"} /></Tabs.Panel>
         <Tabs.Panel value="changes" pt="md"><ChangeLog /></Tabs.Panel>
       </Tabs>
     </Stack>
