@@ -81,6 +81,7 @@ def main() -> None:
     from chalicelib.domain.access import SYSTEM
     from chalicelib.domain.billing import Period
     from chalicelib.services.billing_config import load_billing_configuration
+    from chalicelib.schemas import PrefillRequest
     from chalicelib.services.invoices import compute_prefill, preview, save_prefill
 
     c = bench_container(args.scale)
@@ -100,7 +101,7 @@ def main() -> None:
         return timings
 
     ours = compute_prefill(key, period, with_trace=False)
-    body = {"application_key": key, "period": str(period)}
+    body = PrefillRequest(application_key=key, period=str(period))
 
     def save():
         reset_invoices(c)  # not timed: the slot must be free for the draft
