@@ -6,7 +6,7 @@ import { api, unwrap } from "../../api/client";
 import type { Schemas } from "../../api/types";
 import { ErrorAlert, Loading } from "../../components/Common";
 import { ConfirmDelete } from "./ConfirmDelete";
-import { fieldErrors, FormError } from "./fieldErrors";
+import { fieldErrors, FormFooter } from "./fieldErrors";
 
 type Row = Schemas["ClassificationOut"];
 const FIELDS = ["project_key", "classification", "note"] as const;
@@ -37,11 +37,7 @@ function ClassificationForm({ row, onDone }: { row: Row | null; onDone: () => vo
         <Select label={t("rules.field.classification")} value={classification} onChange={setClassification} error={errors.classification}
           data={KINDS.map((k) => ({ value: k, label: t(`rules.kind.${k}`) }))} allowDeselect={false} />
         <TextInput label={t("rules.field.note")} value={note} error={errors.note} onChange={(e) => setNote(e.currentTarget.value)} />
-        <FormError errors={errors} />
-        <Group justify="flex-end">
-          <Button variant="default" onClick={onDone}>{t("app.cancel")}</Button>
-          <Button type="submit" loading={save.isPending} disabled={!projectKey.trim()}>{t("app.save")}</Button>
-        </Group>
+        <FormFooter errors={errors} saving={save.isPending} onCancel={onDone} disabled={!projectKey.trim()} />
       </Stack>
     </form>
   );

@@ -8,7 +8,7 @@ import { ErrorAlert, Loading } from "../../components/Common";
 import { formatDate } from "../../lib/format";
 import { useClients } from "../invoices/api";
 import { ConfirmDelete } from "./ConfirmDelete";
-import { fieldErrors, FormError, inForce, orNull } from "./fieldErrors";
+import { fieldErrors, FormFooter, inForce, orNull } from "./fieldErrors";
 
 type Row = Schemas["ExclusionOut"];
 const FIELDS = ["account_id", "application_key", "effective_from", "effective_to", "reason"] as const;
@@ -42,11 +42,7 @@ function ExclusionForm({ onDone }: { onDone: () => void }) {
           <TextInput type="date" label={t("rules.field.effective_to")} value={v.effective_to} error={errors.effective_to} onChange={set("effective_to")} />
         </SimpleGrid>
         <TextInput label={t("rules.field.reason")} required value={v.reason} error={errors.reason} onChange={set("reason")} />
-        <FormError errors={errors} />
-        <Group justify="flex-end">
-          <Button variant="default" onClick={onDone}>{t("app.cancel")}</Button>
-          <Button type="submit" loading={save.isPending}>{t("app.save")}</Button>
-        </Group>
+        <FormFooter errors={errors} saving={save.isPending} onCancel={onDone} />
       </Stack>
     </form>
   );

@@ -8,7 +8,7 @@ import { ErrorAlert } from "../../components/Common";
 import { formatDate, formatDecimal } from "../../lib/format";
 import { useClients } from "../invoices/api";
 import { ConfirmDelete } from "./ConfirmDelete";
-import { fieldErrors, FormError, inForce, minutesOrNull, orNull } from "./fieldErrors";
+import { fieldErrors, FormFooter, inForce, minutesOrNull, orNull } from "./fieldErrors";
 
 type Rule = Schemas["RateRuleOut"];
 const FIELDS = ["account_id", "issue_type", "priority", "rate", "multiplier", "min_billable_minutes",
@@ -72,11 +72,7 @@ function RuleForm({ app, rule, onDone }: { app: string; rule: Rule | null; onDon
           {input("effective_to", { type: "date" })}
         </SimpleGrid>
         {input("note")}
-        <FormError errors={errors} />
-        <Group justify="flex-end">
-          <Button variant="default" onClick={onDone}>{t("app.cancel")}</Button>
-          <Button type="submit" loading={save.isPending}>{t("app.save")}</Button>
-        </Group>
+        <FormFooter errors={errors} saving={save.isPending} onCancel={onDone} />
       </Stack>
     </form>
   );

@@ -1,10 +1,10 @@
-import { Button, Group, JsonInput, Modal, Stack, Table, Text } from "@mantine/core";
+import { Button, JsonInput, Modal, Stack, Table, Text } from "@mantine/core";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
 import { useTranslation } from "react-i18next";
 import { api, unwrap } from "../../api/client";
 import { ErrorAlert, Loading } from "../../components/Common";
-import { fieldErrors, FormError } from "./fieldErrors";
+import { fieldErrors, FormFooter } from "./fieldErrors";
 
 const show = (value: unknown) => (typeof value === "string" ? value : JSON.stringify(value, null, 2));
 
@@ -38,11 +38,7 @@ function SettingForm({ name, value, onDone }: { name: string; value: unknown; on
       <Stack>
         <JsonInput label={t("rules.settingValue")} value={text} onChange={setText} autosize minRows={3} maxRows={18}
           formatOnBlur validationError={t("rules.settingNotJson")} error={errors.value} data-autofocus styles={{ input: { fontFamily: "monospace" } }} />
-        <FormError errors={errors} />
-        <Group justify="flex-end">
-          <Button variant="default" onClick={onDone}>{t("app.cancel")}</Button>
-          <Button type="submit" loading={save.isPending}>{t("app.save")}</Button>
-        </Group>
+        <FormFooter errors={errors} saving={save.isPending} onCancel={onDone} />
       </Stack>
     </form>
   );

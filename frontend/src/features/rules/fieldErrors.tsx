@@ -1,4 +1,4 @@
-import { Alert } from "@mantine/core";
+import { Alert, Button, Group } from "@mantine/core";
 import { useTranslation } from "react-i18next";
 import { ApiError } from "../../api/client";
 
@@ -17,6 +17,22 @@ export function fieldErrors(error: unknown, fields: readonly string[]): Record<s
   }
   if (rest.length || Object.keys(out).length === 0) out[""] = rest.filter(Boolean).join("; ") || error.message;
   return out;
+}
+
+/** What closes every rule and setting form: the error naming no field, then Cancel and Save. */
+export function FormFooter({ errors, saving, onCancel, disabled = false }: {
+  errors: Record<string, string>; saving: boolean; onCancel: () => void; disabled?: boolean;
+}) {
+  const { t } = useTranslation();
+  return (
+    <>
+      <FormError errors={errors} />
+      <Group justify="flex-end">
+        <Button variant="default" onClick={onCancel}>{t("app.cancel")}</Button>
+        <Button type="submit" loading={saving} disabled={disabled}>{t("app.save")}</Button>
+      </Group>
+    </>
+  );
 }
 
 export function FormError({ errors }: { errors: Record<string, string> }) {
