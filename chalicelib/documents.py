@@ -70,6 +70,11 @@ def category_name(language: str, category: str) -> str:
     return catalog(language).get(f"category.{category}", category)
 
 
+def language_for(resident: bool) -> str:
+    """The document family a customer gets (documents.md): Russian for a resident, English otherwise."""
+    return "ru" if resident else "en"
+
+
 def translator(language: str) -> Callable[..., str]:
     """``t("total.vat", rate="12%")``: the catalogue's wording with its placeholders filled in; a key the
     catalogue lacks falls back to English, then prints as the key (visible, never a crash)."""
@@ -455,7 +460,7 @@ def invoice_context(view: Mapping[str, Any], seller: Mapping[str, Any] | None,
     settings = documents or {}
     customer = view.get("customer") or {}
     resident = is_resident(customer)
-    language = "ru" if resident else "en"
+    language = language_for(resident)
     t = translator(language)
     kind = view.get("kind") or "invoice"
     credit_note = kind == "credit_note"

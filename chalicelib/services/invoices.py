@@ -106,6 +106,15 @@ def preview(principal: Principal, request: PrefillRequest, include_trace: bool =
             "customer": customer_view(prefill.customer), "contract": _contract_view(prefill.application)}
 
 
+def _payment_terms(prefill: Prefill) -> str:
+    """The draft's payment terms in the language its document will be printed in, so the editor shows
+    what the client will read (documents.py translates the English default of older drafts)."""
+    from .. import documents
+
+    resident = prefill.customer is not None and prefill.customer.is_resident
+    return documents.translator(documents.language_for(resident))("payment.terms", days=prefill.payment_terms_days)
+
+
 def _draft_rows(prefill: Prefill, actor: Principal, issue_date) -> tuple[dict, list[dict], dict]:
     result = prefill.result
     full = result.to_dict(with_traces=False)
@@ -114,7 +123,7 @@ def _draft_rows(prefill: Prefill, actor: Principal, issue_date) -> tuple[dict, l
         "period": str(result.period), "deal_type": result.deal_type, "currency": result.currency,
         "status": "draft", "source": "prefill", "issue_date": issue_date,
         "due_date": issue_date + timedelta(days=prefill.payment_terms_days),
-        "payment_terms": f"Payment within {prefill.payment_terms_days} days of the invoice date",
+        "payment_terms": _payment_terms(prefill),
         "contract_number": prefill.application.contract_number,
         "contract_date": prefill.application.contract_date,
         "subtotal": result.subtotal, "vat_rate": result.vat_rate, "vat_amount": result.vat_amount,

@@ -111,3 +111,15 @@ def test_clickhouse_timeout_is_503(api, tokens, container):
     status, data, _ = api.call("POST", "/api/invoices/prefill", {"application_key": "TAPP-HR", "period": "2026-10"},
                                token=tokens["viewer"])
     assert_error(status, data, 503, "unavailable")
+
+
+def test_a_draft_states_its_payment_terms_in_the_language_its_document_is_printed_in(api, tokens):
+    """A resident's document is Russian (documents.md), so the editable terms are too; a foreign one English."""
+    terms = {}
+    for key in ("TAPP-SUP", "TAPP-HR"):  # Oltin Yo'l (UZ, resident), Nordlicht (DE)
+        status, data, _ = api.call("POST", "/api/invoices", {"application_key": key, "period": "2026-10"},
+                                   token=tokens["accountant"])
+        assert status == 201, data
+        terms[key] = data["payment_terms"]
+    assert terms["TAPP-SUP"].startswith("Оплата в течение ") and terms["TAPP-SUP"].endswith(" дней с даты счёта-фактуры")
+    assert terms["TAPP-HR"].startswith("Payment within ") and terms["TAPP-HR"].endswith(" days of the invoice date")
