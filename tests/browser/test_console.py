@@ -311,6 +311,15 @@ def test_the_finance_team_works_in_russian(console, new_page):
     page.goto(f"{console.url}/invoices/{created['id']}")
     expect(page.get_by_role("button", name="Выпустить")).to_be_visible()
     expect(page.get_by_role("table", name="Итого")).to_contain_text(ru_money(created["total"], created["currency"]))
+    # what the server wrote is said in Russian: payment terms, the retainer's covered hours, the warnings
+    expect(page.get_by_label("Условия оплаты")).to_have_value(re.compile(r"^Оплата в течение \d+ дней"))
+    covered = created["included_hours"]["hours"].replace(".", ",")
+    expect(page.get_by_text(f"{covered} ч входят в абонентскую плату")).to_be_visible()
+    warnings = page.get_by_role("alert").filter(has_text="Предупреждения")
+    assert created["warnings"] and created["warning_codes"], created
+    expect(warnings.get_by_role("listitem")).to_have_count(len(created["warnings"]))
+    for english in created["warnings"]:
+        expect(warnings).not_to_contain_text(english)
     screenshot(page, "16-invoice-ru")
     page.reload()  # the choice is kept
     expect(page.get_by_role("button", name="Выйти")).to_be_visible()

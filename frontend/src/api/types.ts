@@ -33,7 +33,7 @@ export type WarningCode = { code: string; values: Record<string, string> };
 export type Prefill = {
   application_key: string; customer_key: string; period: string; deal_type: string; currency: string;
   lines: Line[]; subtotal: Money; vat_rate: string; vat_amount: Money; total: Money; left_out: LeftOut;
-  included_hours: string | null; hours: { logged: string; billable: string; billed: string };
+  included_hours: { count: number; hours: string } | null; hours: { logged: string; billable: string; billed: string };
   warnings: string[]; warning_codes?: WarningCode[]; data_as_of: string | null; customer: Customer;
   contract: { number: string | null; date: string | null; title?: string };
 };

@@ -35,7 +35,7 @@ export function sayWarning(t: TFunction, lang: string, text: string, code?: Warn
 }
 
 /** Hours, what was left out and why, the warnings and how fresh the worklogs are. */
-export function LeftOutAndWarnings({ doc }: { doc: Pick<Prefill, "left_out" | "hours" | "warnings" | "warning_codes" | "data_as_of"> }) {
+export function LeftOutAndWarnings({ doc }: { doc: Pick<Prefill, "left_out" | "hours" | "included_hours" | "warnings" | "warning_codes" | "data_as_of"> }) {
   const { t, i18n } = useTranslation();
   const lang = i18n.language;
   const buckets = (["classified_projects", "excluded_employees", "over_limit"] as const);
@@ -48,6 +48,9 @@ export function LeftOutAndWarnings({ doc }: { doc: Pick<Prefill, "left_out" | "h
             <Text size="sm">
               {formatDecimal(doc.hours.logged, lang)} {t("invoice.logged")} · {formatDecimal(doc.hours.billable, lang)} {t("invoice.billable")} · <b>{formatDecimal(doc.hours.billed, lang)} {t("invoice.billed")}</b>
             </Text>
+            {doc.included_hours && (
+              <Text size="sm">{t("invoice.coveredByFee", { hours: formatDecimal(doc.included_hours.hours, lang) })}</Text>
+            )}
             {doc.data_as_of && <Text size="xs" c="dimmed" mt={4}>{t("invoice.dataAsOf", { when: formatDateTime(doc.data_as_of, lang) })}</Text>}
           </Paper>
         )}
