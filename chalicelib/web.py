@@ -243,9 +243,9 @@ class Operation:
 
     Parsed by the edge, passed to the view as keyword arguments: the path parameters (``PATH_PARAMETERS``),
     ``body`` (a validated ``body`` model; an absent optional body is ``{}``), ``version`` (``If-Match``,
-    ``"required"`` or ``"optional"``) and ``query`` (a validated ``query`` model). ``raw=True`` documents body,
-    If-Match and query but leaves them to a service that still parses them itself (the signed webhook must see
-    its raw body; ``lifecycle`` and ``generation`` until they take typed commands).
+    ``"required"`` or ``"optional"``) and ``query`` (a validated ``query`` model). Services trust
+    these values: an id that is not a UUID never reaches them. ``raw=True`` documents body, If-Match and query
+    but leaves them to the view: the signed webhook must see its raw body.
 
     Only documented: ``query_params`` and ``headers`` the view reads itself, ``response`` (a model or schema
     reference, or a JSON schema), ``status`` of success (204: no body), ``media_type(s)``, ``responses`` added

@@ -229,16 +229,3 @@ def invoice_view(row: Mapping[str, Any]) -> dict[str, Any]:
         view["customer"] = customer_view(container.current().clickhouse.customer(row["customer_key"]))
     view["contract"] = {"number": row["contract_number"], "date": row["contract_date"]}
     return view
-
-
-def require_uuid(text: str, what: str = "invoice") -> None:
-    """An id given as text that is not a UUID names nothing: 404, before any query. (Path ids are parsed at the
-    edge, ``chalicelib.web.PATH_PARAMETERS``; this is for services that still take text ids.)"""
-    import uuid
-
-    if isinstance(text, uuid.UUID):
-        return
-    try:
-        uuid.UUID(text)
-    except (ValueError, AttributeError, TypeError):
-        raise NotFound(f"no {what} {text!r}", details={"id": text}) from None

@@ -165,10 +165,8 @@ def _job_view(row: Mapping[str, Any]) -> dict[str, Any]:
 def list_for_invoice(principal: Principal, invoice_id: str) -> dict[str, Any]:
     """GET /api/invoices/{id}/jobs: every side effect of the invoice and where it stands."""
     from ..adapters import invoice_store, jobs_store
-    from .invoices import require_uuid
 
     authorize(principal, "read")
-    require_uuid(invoice_id)
 
     def read(conn):
         if not invoice_store.exists(conn, invoice_id):
@@ -181,10 +179,8 @@ def list_for_invoice(principal: Principal, invoice_id: str) -> dict[str, Any]:
 def retry(principal: Principal, job_id: str) -> dict[str, Any]:
     """POST /api/jobs/{id}/retry: a failed job gets a fresh set of attempts and is published now."""
     from ..adapters import jobs_store
-    from .invoices import require_uuid
 
     authorize(principal, "retry_jobs")
-    require_uuid(job_id, what="job")
 
     def work(conn):
         job = jobs_store.get(conn, job_id, lock=True)

@@ -58,10 +58,8 @@ def _command(principal: Principal, action: str, invoice_id: str, version: int | 
     """Common frame: role, id, the version an If-Match named (stale → 412), the aggregate under its row lock, ``work``
     (one transition, the status machine first), then all it recorded saved in the same transaction."""
     from ..adapters import invoice_store as store
-    from .invoices import require_uuid
 
     authorize(principal, PERMISSION_BY_ACTION[action])
-    require_uuid(invoice_id)
 
     def unit_of_work(conn: "psycopg.Connection") -> T:
         invoice = store.get(conn, invoice_id)
@@ -117,10 +115,8 @@ def finalize(principal: Principal, invoice_id: str, version: int | None = None,
     from ..adapters import billing_config_store as settings_store
     from ..adapters import invoice_store as store
     from .integrations import E_INVOICE_SETTINGS, e_invoice_problems
-    from .invoices import require_uuid
 
     _reason("finalize", command)
-    require_uuid(invoice_id)
     # ClickHouse is read before any lock is taken: a slow CDM must not hold the invoice row.
     header = container.current().db.run(lambda conn: store.load_invoice(conn, invoice_id))
     snapshot = _customer_snapshot(header["customer_key"])
