@@ -33,7 +33,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Callable, Mapping
 
-from .domain.billing.inputs import FIXED_PRICE
+from .domain.billing.lines import read_generated_description
 from .domain.invoice import is_resident, line_vat, payment_account
 from .domain.money import round_money
 from .domain.tax_codes import customer_details as customer_tax_details
@@ -318,16 +318,6 @@ def _lines(view: Mapping[str, Any], t: Callable[..., str], language: str, reside
     return printed, adjusted
 
 
-# The billing engine's own wording of a line (domain.billing.lines.describe_hourly_line and
-# fixed_price_description, always English): "<category>[ — <m>× rate| — <price> <CUR>/hour| — <m>× <price>
-# <CUR>/hour][ (overage beyond <n> included hours)]" and "Fixed price per contract <number>". A description in
-# exactly that form is printed in the document's language from the catalogue; one an accountant edited is
-# printed as written.
-_ENGINE_QUALIFIER = re.compile(r"^(?: — (?:(?P<multiplier>[\d.]+)× )?(?:rate|(?P<price>[\d.]+) (?P<currency>[A-Z]{3})/hour))?"
-                               r"(?: \(overage beyond (?P<included>[\d.]+) included hours\))?$")
-_ENGINE_FIXED = re.compile(r"^Fixed price per contract (?P<contract>.+)$")
-
-
 def _plain_number(text: str, language: str) -> str:
     return text.replace(".", ",") if language == "ru" else text
 
@@ -336,30 +326,29 @@ def describe_line(line: Mapping[str, Any], t: Callable[..., str], language: str,
                   retainer: Mapping[str, str] | None = None) -> str:
     """A line's description in the document's language (documents.md, "Descriptions a client can approve").
 
-    The engine's generated wording is rebuilt from its parts through the catalogue (``line.*`` keys, the
+    The engine's generated wording (read back by ``domain.billing.lines.read_generated_description``, which
+    owns that format) is rebuilt from its parts through the catalogue (``line.*`` keys, the
     category through ``category.<name>``); a description someone typed is kept. A retainer line (``unit`` month)
     adds the hours included, used and the overage (``retainer``, see :func:`_retainer`)."""
     category = _text(line.get("category"))
     description = _text(line.get("description")) or category
     name = category_name(language, category)
-    fixed = _ENGINE_FIXED.match(description) if category == FIXED_PRICE else None
-    if fixed:
-        description = t("line.fixed_price", name=name, contract=fixed["contract"])
-    elif category and description.startswith(category):
-        match = _ENGINE_QUALIFIER.match(description[len(category):])
-        if match:
-            parts = [name]
-            if match["multiplier"] and match["price"]:
-                parts.append(t("line.multiplied_price", multiplier=_plain_number(match["multiplier"], language),
-                               price=format_money(match["price"], language), currency=match["currency"]))
-            elif match["multiplier"]:
-                parts.append(t("line.multiplied", multiplier=_plain_number(match["multiplier"], language)))
-            elif match["price"]:
-                parts.append(t("line.price", price=format_money(match["price"], language), currency=match["currency"]))
-            description = " — ".join(parts)
-            if match["included"]:
-                description = t("line.overage", description=description,
-                                included=_plain_number(match["included"], language))
+    words = read_generated_description(category, description)
+    if words is not None and words.contract:
+        description = t("line.fixed_price", name=name, contract=words.contract)
+    elif words is not None:
+        parts = [name]
+        if words.multiplier and words.price:
+            parts.append(t("line.multiplied_price", multiplier=_plain_number(words.multiplier, language),
+                           price=format_money(words.price, language), currency=words.currency))
+        elif words.multiplier:
+            parts.append(t("line.multiplied", multiplier=_plain_number(words.multiplier, language)))
+        elif words.price:
+            parts.append(t("line.price", price=format_money(words.price, language), currency=words.currency))
+        description = " — ".join(parts)
+        if words.included:
+            description = t("line.overage", description=description,
+                            included=_plain_number(words.included, language))
     if retainer:
         key = "line.retainer_overage" if retainer["has_overage"] else "line.retainer"
         description = t(key, description=description, **retainer)
@@ -386,11 +375,12 @@ def _retainer(view: Mapping[str, Any], language: str) -> dict[str, Any] | None:
 
 
 def payment_terms(text: Any, t: Callable[..., str]) -> str:
-    """The invoice's payment terms in the document's language: the wording the prefill writes
-    ("Payment within N days of the invoice date", services.invoices) through ``payment.terms``; terms
-    an accountant typed are printed as written."""
+    """The invoice's payment terms in the document's language: the catalogue's English ``payment.terms``, which
+    drafts for foreign customers (and every draft before they were written in the document's language) carry,
+    is said again in ``t``'s language; terms an accountant typed are printed as written."""
     terms = _text(text).rstrip(".")
-    match = re.fullmatch(r"Payment within (\d+) days of the invoice date", terms)
+    english = re.escape(catalog("en")["payment.terms"]).replace(re.escape("{days}"), r"(\d+)")
+    match = re.fullmatch(english, terms)
     return t("payment.terms", days=match[1]) if match else terms
 
 

@@ -1,6 +1,8 @@
 """Rules 9 and 10 of DESIGN §3: printed lines, their prices and trace, and the totals."""
 from __future__ import annotations
 
+import re
+
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
@@ -314,6 +316,36 @@ def describe_hourly_line(
         qualifier = ""
     overage = f" (overage beyond {_plain(included_hours)} included hours)" if included_hours is not None else ""
     return f"{category}{qualifier}{overage}"
+
+
+class GeneratedWording(NamedTuple):
+    """The parts of a description this module wrote, for printing it in another language."""
+
+    multiplier: str | None = None  # "1.5" of "1.5× rate"
+    price: str | None = None       # "60.00" of "60.00 USD/hour"
+    currency: str | None = None
+    included: str | None = None    # "10.5" of "(overage beyond 10.5 included hours)"
+    contract: str | None = None    # "PRX-C-2025/001" of "Fixed price per contract PRX-C-2025/001"
+
+
+# The exact forms describe_hourly_line and fixed_price_description write (always English).
+_HOURLY_QUALIFIER = re.compile(r"(?: — (?:(?P<multiplier>[\d.]+)× )?(?:rate|(?P<price>[\d.]+) (?P<currency>[A-Z]{3})/hour))?"
+                               r"(?: \(overage beyond (?P<included>[\d.]+) included hours\))?")
+_FIXED_PRICE_WORDING = re.compile(rf"{re.escape(FIXED_PRICE)} per contract (?P<contract>.+)")
+
+
+def read_generated_description(category: str, description: str) -> GeneratedWording | None:
+    """The parts of ``description`` when it is exactly what :func:`describe_hourly_line` or
+    :func:`fixed_price_description` wrote for ``category``; ``None`` for wording a person typed."""
+    if category == FIXED_PRICE:
+        if description == FIXED_PRICE:
+            return GeneratedWording()
+        fixed = _FIXED_PRICE_WORDING.fullmatch(description)
+        return GeneratedWording(contract=fixed["contract"]) if fixed else None
+    if not category or not description.startswith(category):
+        return None
+    match = _HOURLY_QUALIFIER.fullmatch(description[len(category):])
+    return GeneratedWording(match["multiplier"], match["price"], match["currency"], match["included"]) if match else None
 
 
 # processing_order of a portion's worklog.
