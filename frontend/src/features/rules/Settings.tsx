@@ -51,8 +51,7 @@ export function Settings({ editable }: { editable: boolean }) {
     queryFn: async () => unwrap(await api.GET("/api/settings")) as unknown as Record<string, unknown> });
   if (settings.isLoading) return <Loading />;
   if (settings.error) return <ErrorAlert error={settings.error} />;
-  const data = settings.data as { items?: Record<string, unknown> } | Record<string, unknown> | undefined;
-  const items = Object.entries(((data as { items?: Record<string, unknown> })?.items ?? data ?? {}) as Record<string, unknown>);
+  const items = Object.entries(settings.data ?? {});  // GET /api/settings: every stored value by key
   return (
     <Stack>
       {editable && <Text size="sm" c="dimmed">{t("rules.settingsHelp")}</Text>}
